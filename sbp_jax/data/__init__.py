@@ -1,0 +1,18 @@
+"""Play data: Big Data Bowl ingest, the on-disk play store, batching and splits."""
+
+from sbp_jax.data.batching import Batch, BatchIterator, make_batch, shard
+from sbp_jax.data.splits import split_by_game
+from sbp_jax.data.store import FEATURE_NAMES, FORMAT_VERSION, NormStats, PlayStore, StoreError
+
+__all__ = [
+    "FEATURE_NAMES",
+    "FORMAT_VERSION",
+    "Batch",
+    "BatchIterator",
+    "NormStats",
+    "PlayStore",
+    "StoreError",
+    "make_batch",
+    "shard",
+    "split_by_game",
+]

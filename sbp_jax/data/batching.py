@@ -1,0 +1,188 @@
+"""Padded, length-bucketed batches from a PlayStore, deterministic by (seed, epoch).
+
+Batches are split by process and device for data-parallel training. A batch is gathered with NumPy
+fancy indexing from the tracking memmap (one read per valid frame, no Python loop over frames),
+standardized with ``NormStats``, and zero-padded in time to a multiple of ``time_multiple`` so that
+a jitted train step sees only a few distinct shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from sbp_jax.data.store import NormStats, PlayStore, frame_rows
+
+# Bucketing pool: shuffle, cut into pools of this many batches, sort each pool by length, cut into
+# batches, shuffle the batch order. Larger pools pad less but shuffle less locally.
+_POOL_BATCHES = 32
+
+
+class Batch(NamedTuple):
+    """One (per-process) batch; a NamedTuple so it is a JAX pytree."""
+
+    tracks: np.ndarray  # float32 [B, T, 22, 8] standardized; zeros at padded steps and absent slots
+    presence: np.ndarray  # float32 [B, 22]
+    lengths: np.ndarray  # int32 [B], >= 1
+    static: np.ndarray  # float32 [B, S] standardized
+    yards: np.ndarray  # float32 [B]
+    weight: np.ndarray  # float32 [B]: 1 real play, 0 filler
+    play_index: np.ndarray  # int64 [B]: store row, -1 for filler
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return max(multiple, int(math.ceil(n / multiple)) * multiple)
+
+
+def _gather(store: PlayStore, idx_B: np.ndarray, T: int, norm: NormStats, fill: int) -> Batch:
+    """Gather ``idx_B`` into a Batch; -1 marks filler rows (a copy of play ``fill``, weight 0)."""
+    idx_B = np.asarray(idx_B, np.int64)
+    real_B = idx_B >= 0
+    src_B = np.where(real_B, idx_B, fill)
+    lengths_B = store.lengths[src_B].astype(np.int32)
+    if lengths_B.max() > T:
+        raise ValueError(f"batch time length {T} < longest play ({lengths_B.max()} frames)")
+    B = len(src_B)
+    rows, b_of_row = frame_rows(store.offsets, src_B)
+    t_of_row = rows - store.offsets[src_B][b_of_row]
+    presence_BxP = store.presence[src_B].astype(np.float32)
+    tracks = np.zeros((B, T) + store.tracking.shape[1:], np.float32)
+    frames = (np.asarray(store.tracking[rows]) - norm.track_mean_F) / norm.track_std_F
+    tracks[b_of_row, t_of_row] = frames * presence_BxP[b_of_row][..., None]
+    static_BxS = (store.static[src_B] - norm.static_mean_S) / norm.static_std_S
+    return Batch(
+        tracks=tracks,
+        presence=presence_BxP,
+        lengths=lengths_B,
+        static=static_BxS.astype(np.float32),
+        yards=store.yards[src_B].astype(np.float32),
+        weight=real_B.astype(np.float32),
+        play_index=np.where(real_B, idx_B, -1),
+    )
+
+
+def make_batch(
+    store: PlayStore,
+    play_indices,
+    *,
+    batch_size: int | None = None,
+    time_multiple: int = 8,
+    norm: NormStats | None = None,
+) -> Batch:
+    """Batch of the given plays, padded with filler rows (weight 0) up to ``batch_size``.
+
+    ``norm`` defaults to the store's statistics; T is the longest play rounded up to
+    ``time_multiple``.
+    """
+    idx = np.asarray(play_indices, np.int64).reshape(-1)
+    if len(idx) == 0:
+        raise ValueError("make_batch: no play indices")
+    if idx.min() < 0 or idx.max() >= store.n_plays:
+        raise IndexError(f"make_batch: play index out of range [0, {store.n_plays})")
+    B = len(idx) if batch_size is None else batch_size
+    if len(idx) > B:
+        raise ValueError(f"make_batch: {len(idx)} plays > batch_size {B}")
+    idx_B = np.concatenate([idx, np.full(B - len(idx), -1, np.int64)])
+    T = _round_up(int(store.lengths[idx].max()), time_multiple)
+    return _gather(store, idx_B, T, store.norm if norm is None else norm, fill=int(idx[0]))
+
+
+class BatchIterator:
+    """Epochs of global batches of ``batch_size`` plays; each process yields its
+    ``batch_size / process_count`` rows. Deterministic for (seed, epoch);
+    ``epoch(e, start_step=k)`` resumes at step k.
+
+    With ``bucket_by_length`` plays of similar length are grouped (shuffle, sort within pools of
+    ``_POOL_BATCHES`` batches, shuffle batch order), which reduces time padding. The last global
+    batch is completed with filler rows (weight 0), so every play is seen exactly once per epoch.
+    """
+
+    def __init__(
+        self,
+        store: PlayStore,
+        play_indices,
+        *,
+        batch_size: int,
+        seed: int,
+        time_multiple: int = 8,
+        shuffle: bool = True,
+        bucket_by_length: bool = True,
+        process_index: int = 0,
+        process_count: int = 1,
+        norm: NormStats | None = None,
+    ) -> None:
+        if batch_size % process_count:
+            raise ValueError(
+                f"batch_size {batch_size} not divisible by process_count {process_count}"
+            )
+        if not 0 <= process_index < process_count:
+            raise ValueError(f"process_index {process_index} not in [0, {process_count})")
+        self.store = store
+        self.play_indices = np.asarray(play_indices, np.int64).reshape(-1)
+        if len(self.play_indices) == 0:
+            raise ValueError("BatchIterator: no plays")
+        self.batch_size = batch_size
+        self.local_batch_size = batch_size // process_count
+        self.seed = seed
+        self.time_multiple = time_multiple
+        self.shuffle = shuffle
+        self.bucket_by_length = bucket_by_length
+        self.process_index = process_index
+        self.norm = store.norm if norm is None else norm
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.play_indices) / self.batch_size)
+
+    def global_batches(self, epoch: int) -> list[np.ndarray]:
+        """Play indices of every global batch of the epoch (-1 for filler), in order."""
+        rng = np.random.default_rng([self.seed, epoch])
+        idx = rng.permutation(self.play_indices) if self.shuffle else self.play_indices.copy()
+        if self.bucket_by_length:
+            pool = self.batch_size * _POOL_BATCHES
+            parts = [
+                p[np.argsort(self.store.lengths[p], kind="stable")]
+                for p in np.split(idx, range(pool, len(idx), pool))
+            ]
+            idx = np.concatenate(parts)
+        n_pad = len(self) * self.batch_size - len(idx)
+        batches = np.concatenate([idx, np.full(n_pad, -1, np.int64)]).reshape(
+            len(self), self.batch_size
+        )
+        if self.bucket_by_length and self.shuffle:
+            batches = batches[rng.permutation(len(batches))]
+        return list(batches)
+
+    def _time_length(self, idx_B: np.ndarray) -> int:
+        return _round_up(int(self.store.lengths[idx_B[idx_B >= 0]].max()), self.time_multiple)
+
+    def epoch(self, epoch: int, start_step: int = 0) -> Iterator[Batch]:
+        """This process's part of each global batch of ``epoch``, from ``start_step`` on.
+
+        T is taken from the whole global batch so every process builds the same shape.
+        """
+        lo = self.process_index * self.local_batch_size
+        for idx_B in self.global_batches(epoch)[start_step:]:
+            local = idx_B[lo : lo + self.local_batch_size]
+            # idx_B[0] is always real: filler only completes the last global batch.
+            yield _gather(
+                self.store, local, self._time_length(idx_B), self.norm, fill=int(idx_B[0])
+            )
+
+    def padding_efficiency(self, epoch: int = 0) -> float:
+        """Valid (play, step) cells / all (row, step) cells over the epoch's global batches."""
+        valid = padded = 0
+        for idx_B in self.global_batches(epoch):
+            valid += int(self.store.lengths[idx_B[idx_B >= 0]].sum())
+            padded += self.batch_size * self._time_length(idx_B)
+        return valid / padded
+
+
+def shard(batch: Batch, num_devices: int) -> Batch:
+    """Reshape every leaf from [B, ...] to [num_devices, B / num_devices, ...] for pmap."""
+    B = batch.lengths.shape[0]
+    if B % num_devices:
+        raise ValueError(f"batch of {B} rows cannot be split over {num_devices} devices")
+    return Batch(*(x.reshape((num_devices, B // num_devices) + x.shape[1:]) for x in batch))

@@ -1,0 +1,390 @@
+"""The play store: memory-mappable arrays + a per-play table + metadata, written atomically.
+
+Layout of a store directory (``FORMAT_VERSION`` 1)::
+
+    meta.json           format_version, release, feature/static names, normalization stats, shapes
+    tracking.npy        float32 [total_frames, 22, 8]  direction-normalized, un-standardized
+    offsets.npy         int64   [n_plays + 1]          play i owns frames offsets[i]:offsets[i+1]
+    lengths.npy         int32   [n_plays]              frames snap..release inclusive
+    presence.npy        bool    [n_plays, 22]          slot holds a real player
+    static.npy          float32 [n_plays, S]           raw static play features
+    yards.npy           float32 [n_plays]              target: pre-penalty yards gained
+    plays.parquet       per-play table (gameId, playId, season, week, passer_id, ...)
+    ingest_report.json  dropped plays with reasons and counts (+ ingest_report.md)
+
+Stores are built by :class:`StoreWriter` inside a temporary sibling directory that is renamed into
+place only when complete, so an interrupted ingest leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FORMAT_VERSION = 1
+N_SLOTS = 22
+FEATURE_NAMES = ("x", "y", "vx", "vy", "ax", "ay", "direction", "orientation")
+N_FEATURES = len(FEATURE_NAMES)
+
+_ARRAY_FILES = ("tracking", "offsets", "lengths", "presence", "static", "yards")
+_MIN_STD = 1e-6
+
+
+class StoreError(ValueError):
+    """A store directory is missing, incomplete, of another format version or inconsistent."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NormStats:
+    """Per-feature mean/std used to standardize tracking features and static features.
+
+    Kept as a small dataclass of NumPy arrays so it can be saved in checkpoints via ``to_dict``.
+    """
+
+    track_mean_F: np.ndarray
+    track_std_F: np.ndarray
+    static_mean_S: np.ndarray
+    static_std_S: np.ndarray
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {
+            f.name: np.asarray(getattr(self, f.name), np.float64).tolist()
+            for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NormStats:
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d]
+        if missing:
+            raise ValueError(f"NormStats.from_dict: missing keys {missing}")
+        return cls(**{f.name: np.asarray(d[f.name], np.float32) for f in dataclasses.fields(cls)})
+
+    @classmethod
+    def from_moments(
+        cls, track_sum_F, track_sumsq_F, track_count, static_sum_S, static_sumsq_S, static_count
+    ) -> NormStats:
+        """Mean/std from accumulated sums (float64); a zero std (constant feature) becomes 1."""
+        t_mean, t_std = _mean_std(track_sum_F, track_sumsq_F, track_count)
+        s_mean, s_std = _mean_std(static_sum_S, static_sumsq_S, static_count)
+        return cls(t_mean, t_std, s_mean, s_std)
+
+    @classmethod
+    def compute(
+        cls, store: PlayStore, play_indices: np.ndarray | None = None, chunk_plays: int = 4096
+    ) -> NormStats:
+        """Statistics over present slots and valid frames of ``play_indices`` (default: all plays).
+
+        Lets training recompute the statistics on its train split only; reads the memmap in chunks.
+        """
+        idx = np.arange(store.n_plays) if play_indices is None else np.asarray(play_indices)
+        acc = _MomentAccumulator()
+        for start in range(0, len(idx), chunk_plays):
+            chunk = idx[start : start + chunk_plays]
+            rows, play_of_row = frame_rows(store.offsets, chunk)
+            acc.add_tracking(np.asarray(store.tracking[rows]), store.presence[chunk][play_of_row])
+        acc.add_static(store.static[idx])
+        return acc.finish()
+
+
+def _mean_std(s: np.ndarray, ss: np.ndarray, n: float) -> tuple[np.ndarray, np.ndarray]:
+    n = max(float(n), 1.0)
+    mean = s / n
+    var = np.maximum(ss / n - mean**2, 0.0)
+    std = np.sqrt(var)
+    std = np.where(std < _MIN_STD, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+class _MomentAccumulator:
+    """Streaming float64 sums for NormStats (tracking over present slots, static over plays)."""
+
+    def __init__(self) -> None:
+        self.t_sum = np.zeros(N_FEATURES)
+        self.t_sumsq = np.zeros(N_FEATURES)
+        self.t_n = 0
+        self.s_sum: np.ndarray | float = 0.0
+        self.s_sumsq: np.ndarray | float = 0.0
+        self.s_n = 0
+
+    def add_tracking(self, tracking_FxPxK: np.ndarray, present_FxP: np.ndarray) -> None:
+        vals = tracking_FxPxK[present_FxP].astype(np.float64)
+        self.t_sum += vals.sum(0)
+        self.t_sumsq += (vals**2).sum(0)
+        self.t_n += len(vals)
+
+    def add_static(self, static_NxS: np.ndarray) -> None:
+        vals = np.asarray(static_NxS, np.float64)
+        self.s_sum = self.s_sum + vals.sum(0)
+        self.s_sumsq = self.s_sumsq + (vals**2).sum(0)
+        self.s_n += len(vals)
+
+    def finish(self) -> NormStats:
+        return NormStats.from_moments(
+            self.t_sum,
+            self.t_sumsq,
+            self.t_n,
+            np.asarray(self.s_sum),
+            np.asarray(self.s_sumsq),
+            self.s_n,
+        )
+
+
+def frame_rows(offsets: np.ndarray, play_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat tracking rows of the given plays, and for each row its position in ``play_idx``."""
+    starts = offsets[play_idx]
+    lens = (offsets[play_idx + 1] - starts).astype(np.int64)
+    play_of_row = np.repeat(np.arange(len(play_idx)), lens)
+    first_row = np.cumsum(lens) - lens
+    rows = starts[play_of_row] + (np.arange(lens.sum()) - first_row[play_of_row])
+    return rows, play_of_row
+
+
+class PlayStore:
+    """Read-only view of a store; ``tracking`` is a memmap, so big seasons need little RAM."""
+
+    def __init__(
+        self,
+        path: Path,
+        meta: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        plays: dict[str, np.ndarray],
+    ) -> None:
+        self.path = path
+        self.meta = meta
+        self.tracking: np.ndarray = arrays["tracking"]
+        self.offsets: np.ndarray = arrays["offsets"]
+        self.lengths: np.ndarray = arrays["lengths"]
+        self.presence: np.ndarray = arrays["presence"]
+        self.static: np.ndarray = arrays["static"]
+        self.yards: np.ndarray = arrays["yards"]
+        self.plays = plays
+        self.feature_names: tuple[str, ...] = tuple(meta["feature_names"])
+        self.static_names: tuple[str, ...] = tuple(meta["static_names"])
+        self.norm = NormStats.from_dict(meta["norm"])
+        self.format_version: int = int(meta["format_version"])
+        self.release: str = meta.get("release", "")
+
+    @property
+    def n_plays(self) -> int:
+        return len(self.lengths)
+
+    def __len__(self) -> int:
+        return self.n_plays
+
+    def __repr__(self) -> str:
+        return (
+            f"PlayStore({str(self.path)!r}, n_plays={self.n_plays}, "
+            f"frames={self.tracking.shape[0]}, release={self.release!r})"
+        )
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> PlayStore:
+        """Open a store, checking version, files and shapes (StoreError says what is wrong)."""
+        path = Path(path)
+        meta_file = path / "meta.json"
+        if not meta_file.is_file():
+            raise StoreError(
+                f"{path}: not a play store (no meta.json); build one with "
+                "`python -m sbp_jax.data ingest SRC --out STORE`"
+            )
+        meta = json.loads(meta_file.read_text())
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise StoreError(
+                f"{meta_file}: format_version {version!r}, this code reads "
+                f"{FORMAT_VERSION}; re-run ingest to rebuild the store"
+            )
+        for key in ("feature_names", "static_names", "norm"):
+            if key not in meta:
+                raise StoreError(f"{meta_file}: missing key {key!r}")
+        arrays = {}
+        for name in _ARRAY_FILES:
+            f = path / f"{name}.npy"
+            if not f.is_file():
+                raise StoreError(f"{path}: missing array file {f.name}")
+            arrays[name] = np.load(f, mmap_mode="r" if name == "tracking" else None)
+        plays_file = path / "plays.parquet"
+        if not plays_file.is_file():
+            raise StoreError(f"{path}: missing per-play table plays.parquet")
+        table = pq.read_table(plays_file)
+        plays = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
+        _check_shapes(path, meta, arrays, plays)
+        return cls(path, meta, arrays, plays)
+
+
+def _check_shapes(
+    path: Path, meta: dict[str, Any], a: dict[str, np.ndarray], plays: dict[str, np.ndarray]
+) -> None:
+    n = len(a["lengths"])
+    s = len(meta["static_names"])
+    f = len(meta["feature_names"])
+    expected = {
+        "tracking": (a["tracking"].shape[0], N_SLOTS, f),
+        "offsets": (n + 1,),
+        "presence": (n, N_SLOTS),
+        "static": (n, s),
+        "yards": (n,),
+    }
+    for name, shape in expected.items():
+        if a[name].shape != shape:
+            raise StoreError(f"{path / (name + '.npy')}: shape {a[name].shape}, expected {shape}")
+    off = a["offsets"]
+    if n and (off[0] != 0 or off[-1] != a["tracking"].shape[0]):
+        raise StoreError(
+            f"{path / 'offsets.npy'}: offsets span [{off[0]}, {off[-1]}] but tracking.npy "
+            f"has {a['tracking'].shape[0]} frames"
+        )
+    if not np.array_equal(np.diff(off), a["lengths"]):
+        raise StoreError(f"{path}: offsets.npy and lengths.npy disagree")
+    if n and a["lengths"].min() < 1:
+        raise StoreError(f"{path / 'lengths.npy'}: plays with no frames")
+    bad = [c for c, v in plays.items() if len(v) != n]
+    if bad:
+        raise StoreError(f"{path / 'plays.parquet'}: columns {bad} do not have {n} rows")
+    if meta.get("n_plays", n) != n:
+        raise StoreError(
+            f"{path / 'meta.json'}: n_plays {meta['n_plays']} but arrays hold {n} plays"
+        )
+
+
+class StoreWriter:
+    """Builds a store in a temporary sibling directory; ``finish`` renames it into place.
+
+    Tracking is streamed chunk by chunk (one chunk per tracking file) and concatenated at the end
+    into one memmap-able ``tracking.npy``; the small per-play arrays are kept in memory. Use as a
+    context manager: on an exception the temporary directory is removed and ``out_dir`` is left
+    untouched.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, *, overwrite: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        if self.out_dir.exists() and not overwrite:
+            raise FileExistsError(f"{self.out_dir} already exists (pass overwrite=True / --force)")
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = Path(
+            tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent)
+        )
+        self._chunks: list[Path] = []
+        self._frames = 0
+        self._per_play: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("lengths", "presence", "static", "yards")
+        }
+        self._acc = _MomentAccumulator()
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.tmp_dir.exists():
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    def add(
+        self,
+        tracking_FxPxK: np.ndarray,
+        lengths_N: np.ndarray,
+        presence_NxP: np.ndarray,
+        static_NxS: np.ndarray,
+        yards_N: np.ndarray,
+    ) -> None:
+        """Append a chunk of plays whose frames are consecutive in ``tracking_FxPxK``."""
+        lengths_N = np.asarray(lengths_N, np.int32)
+        if tracking_FxPxK.shape[0] != lengths_N.sum():
+            raise ValueError("StoreWriter.add: tracking rows != sum(lengths)")
+        chunk = self.tmp_dir / f"chunk{len(self._chunks):05d}.npy"
+        np.save(chunk, np.asarray(tracking_FxPxK, np.float32))
+        self._chunks.append(chunk)
+        self._frames += tracking_FxPxK.shape[0]
+        play_of_frame = np.repeat(np.arange(len(lengths_N)), lengths_N)
+        self._acc.add_tracking(tracking_FxPxK, presence_NxP[play_of_frame])
+        for k, v in (
+            ("lengths", lengths_N),
+            ("presence", presence_NxP),
+            ("static", static_NxS),
+            ("yards", yards_N),
+        ):
+            self._per_play[k].append(np.asarray(v))
+
+    def finish(
+        self,
+        *,
+        plays: dict[str, np.ndarray],
+        static_names: list[str],
+        meta: dict[str, Any],
+        report: dict[str, Any] | None = None,
+        report_md: str | None = None,
+    ) -> PlayStore:
+        """Write arrays, table, meta and report; rename the temp dir to ``out_dir``; open it."""
+        lengths = _cat(self._per_play["lengths"], np.int32, (0,))
+        presence = _cat(self._per_play["presence"], bool, (0, N_SLOTS))
+        static = _cat(self._per_play["static"], np.float32, (0, len(static_names)))
+        yards = _cat(self._per_play["yards"], np.float32, (0,))
+        self._acc.add_static(static)
+        norm = self._acc.finish()
+
+        tracking = np.lib.format.open_memmap(
+            self.tmp_dir / "tracking.npy",
+            mode="w+",
+            dtype=np.float32,
+            shape=(self._frames, N_SLOTS, N_FEATURES),
+        )
+        pos = 0
+        for chunk in self._chunks:
+            arr = np.load(chunk, mmap_mode="r")
+            tracking[pos : pos + len(arr)] = arr
+            pos += len(arr)
+            chunk.unlink()
+        tracking.flush()
+        del tracking
+        offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        for name, arr in (
+            ("offsets", offsets),
+            ("lengths", lengths),
+            ("presence", presence),
+            ("static", static),
+            ("yards", yards),
+        ):
+            np.save(self.tmp_dir / f"{name}.npy", arr)
+        pq.write_table(
+            pa.table({k: np.asarray(v) for k, v in plays.items()}), self.tmp_dir / "plays.parquet"
+        )
+        full_meta = dict(
+            meta,
+            format_version=FORMAT_VERSION,
+            feature_names=list(FEATURE_NAMES),
+            static_names=list(static_names),
+            norm=norm.to_dict(),
+            n_plays=len(lengths),
+            total_frames=int(self._frames),
+            n_slots=N_SLOTS,
+        )
+        (self.tmp_dir / "meta.json").write_text(json.dumps(full_meta, indent=2))
+        if report is not None:
+            (self.tmp_dir / "ingest_report.json").write_text(json.dumps(report, indent=2))
+        if report_md is not None:
+            (self.tmp_dir / "ingest_report.md").write_text(report_md)
+        _replace_dir(self.tmp_dir, self.out_dir)
+        return PlayStore.open(self.out_dir)
+
+
+def _cat(parts: list[np.ndarray], dtype, empty_shape: tuple[int, ...]) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(empty_shape, dtype)
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``; an existing ``dst`` is moved aside first and removed after."""
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+        os.replace(dst, old)
+    os.replace(src, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

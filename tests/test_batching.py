@@ -1,0 +1,165 @@
+"""Batches: values vs a per-play reference, padding, bucketing, determinism, resume, sharding,
+and game-level splits."""
+
+import numpy as np
+import pytest
+from store_fixtures import write_random_store
+
+from sbp_jax.data import BatchIterator, make_batch, shard, split_by_game
+from sbp_jax.data.store import NormStats
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    return write_random_store(tmp_path_factory.mktemp("b") / "s", n_plays=101, seed=3, n_games=12)
+
+
+def _reference_rows(a, norm, idx, T):
+    """Expected tracks/static by a plain loop over plays and frames."""
+    off = np.concatenate([[0], np.cumsum(a["lengths"])])
+    tracks = np.zeros((len(idx), T, 22, 8), np.float32)
+    for b, i in enumerate(idx):
+        for t in range(a["lengths"][i]):
+            z = (a["tracking"][off[i] + t] - norm.track_mean_F) / norm.track_std_F
+            tracks[b, t] = np.where(a["presence"][i][:, None], z, 0.0)
+    static = (a["static"][idx] - norm.static_mean_S) / norm.static_std_S
+    return tracks, static
+
+
+def test_make_batch_matches_reference_and_pads(stored):
+    store, a = stored
+    idx = np.array([5, 0, 77, 42])
+    batch = make_batch(store, idx, batch_size=6, time_multiple=8)
+    T = batch.tracks.shape[1]
+    assert T % 8 == 0 and T - 8 < a["lengths"][idx].max() <= T
+    ref_tracks, ref_static = _reference_rows(a, store.norm, idx, T)
+    np.testing.assert_allclose(batch.tracks[:4], ref_tracks, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(batch.static[:4], ref_static, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(batch.lengths[:4], a["lengths"][idx])
+    np.testing.assert_array_equal(batch.presence[:4], a["presence"][idx].astype(np.float32))
+    np.testing.assert_array_equal(batch.yards[:4], a["yards"][idx])
+    # filler rows: weight 0, index -1, a well-formed copy of a real play
+    np.testing.assert_array_equal(batch.weight, [1, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(batch.play_index, [5, 0, 77, 42, -1, -1])
+    np.testing.assert_array_equal(batch.tracks[4], batch.tracks[0])
+    assert batch.lengths.min() >= 1
+    assert batch.tracks.dtype == np.float32 and batch.lengths.dtype == np.int32
+    assert batch.play_index.dtype == np.int64
+
+
+def test_make_batch_custom_norm_and_errors(stored):
+    store, a = stored
+    norm = NormStats(
+        np.full(8, 1.0, np.float32),
+        np.full(8, 2.0, np.float32),
+        np.zeros(3, np.float32),
+        np.ones(3, np.float32),
+    )
+    batch = make_batch(store, [7], norm=norm, time_multiple=1)
+    ref, _ = _reference_rows(a, norm, [7], a["lengths"][7])
+    np.testing.assert_allclose(batch.tracks, ref, rtol=1e-6)
+    np.testing.assert_allclose(batch.static[0], a["static"][7], rtol=1e-6)
+    with pytest.raises(IndexError, match="out of range"):
+        make_batch(store, [101])
+    with pytest.raises(ValueError, match="batch_size 2"):
+        make_batch(store, [1, 2, 3], batch_size=2)
+
+
+def _epoch_indices(it, epoch, start_step=0):
+    return [b.play_index for b in it.epoch(epoch, start_step)]
+
+
+def test_epoch_covers_every_play_once_and_is_deterministic(stored):
+    store, _ = stored
+    plays = np.arange(0, 101, 2)  # 51 plays
+    it = BatchIterator(store, plays, batch_size=8, seed=7)
+    assert len(it) == 7
+    batches = list(it.epoch(0))
+    assert len(batches) == 7
+    got = np.concatenate([b.play_index[b.weight > 0] for b in batches])
+    np.testing.assert_array_equal(np.sort(got), plays)
+    assert sum((b.weight == 0).sum() for b in batches) == 7 * 8 - 51
+    again = BatchIterator(store, plays, batch_size=8, seed=7)
+    for x, y in zip(_epoch_indices(it, 0), _epoch_indices(again, 0), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not all(
+        np.array_equal(x, y)
+        for x, y in zip(_epoch_indices(it, 0), _epoch_indices(it, 1), strict=True)
+    )
+    # resume mid-epoch = the tail of the same epoch
+    for x, y in zip(_epoch_indices(it, 3, start_step=4), _epoch_indices(it, 3)[4:], strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_bucketing_reduces_padding_and_efficiency_is_exact(stored):
+    store, _ = stored
+    plays = np.arange(101)
+    kw = dict(batch_size=8, seed=0, time_multiple=1)
+    bucketed = BatchIterator(store, plays, bucket_by_length=True, **kw)
+    plain = BatchIterator(store, plays, bucket_by_length=False, **kw)
+    for it in (bucketed, plain):
+        batches = list(it.epoch(0))
+        valid = sum(int(b.lengths[b.weight > 0].sum()) for b in batches)
+        cells = sum(b.tracks.shape[0] * b.tracks.shape[1] for b in batches)
+        assert it.padding_efficiency(0) == pytest.approx(valid / cells)
+    assert bucketed.padding_efficiency() > plain.padding_efficiency() + 0.1
+
+
+def test_unshuffled_order(stored):
+    store, _ = stored
+    it = BatchIterator(
+        store, np.arange(20), batch_size=8, seed=0, shuffle=False, bucket_by_length=False
+    )
+    np.testing.assert_array_equal(
+        np.concatenate(_epoch_indices(it, 0)), np.concatenate([np.arange(20), [-1] * 4])
+    )
+
+
+def test_process_sharding_partitions_the_global_batch(stored):
+    store, _ = stored
+    plays = np.arange(45)
+    full = list(BatchIterator(store, plays, batch_size=8, seed=5).epoch(2))
+    parts = [
+        list(
+            BatchIterator(
+                store, plays, batch_size=8, seed=5, process_index=p, process_count=4
+            ).epoch(2)
+        )
+        for p in range(4)
+    ]
+    for step, whole in enumerate(full):
+        local = [parts[p][step] for p in range(4)]
+        assert {x.tracks.shape for x in local} == {(2,) + whole.tracks.shape[1:]}
+        for name in ("tracks", "presence", "lengths", "static", "yards", "weight", "play_index"):
+            np.testing.assert_array_equal(
+                np.concatenate([getattr(x, name) for x in local]), getattr(whole, name)
+            )
+    with pytest.raises(ValueError, match="not divisible"):
+        BatchIterator(store, plays, batch_size=6, seed=0, process_count=4)
+
+
+def test_shard(stored):
+    store, _ = stored
+    batch = make_batch(store, np.arange(8))
+    s = shard(batch, 4)
+    assert s.tracks.shape == (4, 2) + batch.tracks.shape[1:]
+    np.testing.assert_array_equal(s.play_index[1], [2, 3])
+    np.testing.assert_array_equal(s.tracks[3, 1], batch.tracks[7])
+    with pytest.raises(ValueError, match="3 devices"):
+        shard(batch, 3)
+
+
+def test_split_by_game(stored):
+    store, a = stored
+    splits = split_by_game(store, valid_fraction=0.2, test_fraction=0.2, seed=1)
+    allp = np.concatenate(list(splits.values()))
+    np.testing.assert_array_equal(np.sort(allp), np.arange(store.n_plays))
+    games = {k: set(a["gameId"][v]) for k, v in splits.items()}
+    assert not games["train"] & games["valid"] and not games["train"] & games["test"]
+    assert not games["valid"] & games["test"]
+    n_games = len(np.unique(a["gameId"]))
+    assert len(games["test"]) == len(games["valid"]) == round(0.2 * n_games)
+    again = split_by_game(store, valid_fraction=0.2, test_fraction=0.2, seed=1)
+    np.testing.assert_array_equal(again["test"], splits["test"])
+    with pytest.raises(ValueError, match="fractions"):
+        split_by_game(store, valid_fraction=0.6, test_fraction=0.5)
