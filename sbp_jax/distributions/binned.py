@@ -1,0 +1,152 @@
+"""Binned (histogram) distribution: N equal bins on [low, high], uniform density within each bin.
+
+With p = softmax(logits), edges e_k = low + k w, w = (high - low)/N and F_k = p_0 + ... + p_{k-1}:
+  density  p_k / w                       on bin k
+  CDF      Fb(y) = F_k + p_k (y - e_k)/w  for y in bin k (0 below low, 1 above high)
+  quantile Qb(q) = e_k + w (q - F_k)/p_k  for F_k <= q < F_{k+1}
+The quantile's bin is found by counting edges with F_j <= q (one vectorized comparison, no loop or
+sort), which is also how the spliced binned-Pareto distribution finds its thresholds.
+
+Outside [low, high] the density is 0, so `log_prob` is -inf there (with zero, finite gradients).
+Training code that wants a finite loss for out-of-range targets must clip them into [low, high]
+itself; the distribution does not pretend out-of-range values are likely.
+
+With 1-yard bins whose edges sit at half-yards, cdf(k) at an integer k is F_k + p_k/2 (the
+mid-distribution percentile).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from sbp_jax.distributions.base import (
+    Array,
+    ArrayLike,
+    Distribution,
+    check_bin_range,
+    check_finite,
+    check_logits,
+)
+
+
+def bin_masses(logits: ArrayLike) -> tuple[Array, Array, Array]:
+    """(log_p, p, F) for logits [..., N]: log-softmax, masses, and the N+1 cumulative masses F_k."""
+    log_p = jax.nn.log_softmax(logits, axis=-1)
+    p = jnp.exp(log_p)
+    cum = jnp.cumsum(p, axis=-1)
+    F = jnp.concatenate([jnp.zeros_like(cum[..., :1]), cum], axis=-1)
+    return log_p, p, F
+
+
+def take_bin(table: Array, k: Array) -> Array:
+    """table[..., k] per element, broadcasting table's batch dims [..., N] against k's shape."""
+    shape = jnp.broadcast_shapes(k.shape, table.shape[:-1])
+    table = jnp.broadcast_to(table, shape + table.shape[-1:])
+    return jnp.take_along_axis(table, jnp.broadcast_to(k, shape)[..., None], axis=-1)[..., 0]
+
+
+def bin_index(y: Array, low: float, high: float, num_bins: int) -> Array:
+    """Index of the bin holding y, clipped to [0, N-1] (the top edge belongs to the last bin)."""
+    width = (high - low) / num_bins
+    k = jnp.floor((y - low) / width)
+    return jnp.clip(k, 0, num_bins - 1).astype(jnp.int32)
+
+
+def body_log_prob(y: Array, log_p: Array, *, low: float, high: float) -> Array:
+    """log(p_k / w) for y in bin k; -inf outside [low, high]."""
+    num_bins = log_p.shape[-1]
+    k = bin_index(y, low, high, num_bins)
+    log_density = take_bin(log_p, k) - jnp.log((high - low) / num_bins).astype(log_p.dtype)
+    return jnp.where((y >= low) & (y <= high), log_density, -jnp.inf)
+
+
+def body_cdf(y: Array, p: Array, F: Array, *, low: float, high: float) -> Array:
+    """Fb(y): piecewise-linear CDF of the histogram (0 below low, 1 above high)."""
+    num_bins = p.shape[-1]
+    width = (high - low) / num_bins
+    y = jnp.clip(y, low, high)
+    k = bin_index(y, low, high, num_bins)
+    left_edge = low + k.astype(y.dtype) * width
+    return take_bin(F, k) + take_bin(p, k) * (y - left_edge) / width
+
+
+def body_icdf(q: Array, p: Array, F: Array, *, low: float, high: float) -> Array:
+    """Qb(q) for q in [0, 1] by vectorized search of the cumulative masses (NaN outside [0, 1])."""
+    num_bins = p.shape[-1]
+    width = (high - low) / num_bins
+    # k = #{j in 1..N-1 : F_j <= q}, so that F_k <= q < F_{k+1} (clipped to the last bin).
+    k = jnp.sum(F[..., 1:num_bins] <= q[..., None], axis=-1, dtype=jnp.int32)
+    p_k = take_bin(p, k)
+    p_ok = p_k > 0
+    frac = (q - take_bin(F, k)) / jnp.where(p_ok, p_k, 1.0)
+    frac = jnp.clip(jnp.where(p_ok, frac, 0.0), 0.0, 1.0)
+    value = low + (k.astype(q.dtype) + frac) * width
+    return jnp.where((q >= 0) & (q <= 1), value, jnp.nan)
+
+
+def body_partial_mean(p: Array, a: Array, b: Array, *, low: float, high: float) -> Array:
+    """Integral of y * density over [a, b] (a, b broadcast to the batch), summed over bins."""
+    num_bins = p.shape[-1]
+    width = (high - low) / num_bins
+    edges = jnp.linspace(low, high, num_bins + 1, dtype=p.dtype)
+    lo = jnp.clip(edges[:-1], a[..., None], b[..., None])
+    hi = jnp.clip(edges[1:], a[..., None], b[..., None])
+    return jnp.sum(p / width * (hi - lo) * (hi + lo) / 2, axis=-1)
+
+
+def binned_log_prob(y: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
+    """Log density of the histogram at y (-inf outside [low, high])."""
+    log_p = jax.nn.log_softmax(logits, axis=-1)
+    return body_log_prob(jnp.asarray(y, log_p.dtype), log_p, low=low, high=high)
+
+
+def binned_cdf(y: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
+    """CDF of the histogram at y."""
+    _, p, F = bin_masses(logits)
+    return body_cdf(jnp.asarray(y, p.dtype), p, F, low=low, high=high)
+
+
+def binned_icdf(q: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
+    """Quantile of the histogram at q (icdf(0) = low, icdf(1) = high if the end bins have mass)."""
+    _, p, F = bin_masses(logits)
+    return body_icdf(jnp.asarray(q, p.dtype), p, F, low=low, high=high)
+
+
+def binned_mean(logits: ArrayLike, *, low: float, high: float) -> Array:
+    """Sum over bins of p_k times the bin centre."""
+    p = jax.nn.softmax(logits, axis=-1)
+    ends = jnp.full(p.shape[:-1], low, p.dtype), jnp.full(p.shape[:-1], high, p.dtype)
+    return body_partial_mean(p, *ends, low=low, high=high)
+
+
+class Binned(Distribution):
+    """Histogram distribution with `logits` [..., N] over N equal bins on [low, high]."""
+
+    _param_names = ("logits",)
+    _param_event_ndims = {"logits": 1}
+    _static_names = ("low", "high", "num_bins")
+
+    def __init__(self, logits: ArrayLike, *, low: float, high: float):
+        check_logits("Binned", logits)
+        check_finite("Binned", "logits", logits)
+        check_bin_range("Binned", low, high)
+        self.low, self.high = float(low), float(high)
+        self.num_bins = int(jnp.shape(logits)[-1])
+        self._set_params(logits=logits)
+
+    def log_prob(self, x: ArrayLike) -> Array:
+        """See base class. -inf outside [low, high]."""
+        return binned_log_prob(self._as_input(x), self.logits, low=self.low, high=self.high)
+
+    def cdf(self, x: ArrayLike) -> Array:
+        """See base class."""
+        return binned_cdf(self._as_input(x), self.logits, low=self.low, high=self.high)
+
+    def icdf(self, q: ArrayLike) -> Array:
+        """See base class."""
+        return binned_icdf(self._as_input(q), self.logits, low=self.low, high=self.high)
+
+    def mean(self) -> Array:
+        """See base class."""
+        return binned_mean(self.logits, low=self.low, high=self.high)
