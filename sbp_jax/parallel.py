@@ -1,0 +1,92 @@
+"""Data parallelism: the one place that maps the pure steps over devices, and multi-host setup.
+
+`jax.pmap(..., axis_name=AXIS, donate_argnums=0)` wraps `train_step`; in current JAX pmap is itself
+built on jit + shard_map, so a move to `jax.shard_map` with a device mesh would happen here only.
+Arrays given to the mapped functions have a leading axis of `jax.local_device_count()`; each process
+feeds its own devices, and collectives over `AXIS` span all devices of all processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import jax
+import numpy as np
+
+from sbp_jax.train_step import eval_step, train_step
+
+AXIS = "batch"
+
+_ENV = {
+    "coordinator": "SBP_COORDINATOR",
+    "num_processes": "SBP_NUM_PROCESSES",
+    "process_id": "SBP_PROCESS_ID",
+}
+
+
+def initialize_distributed(
+    coordinator: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+) -> bool:
+    """Start multi-host JAX if a coordinator is given (flag, else env `SBP_COORDINATOR`,
+    `SBP_NUM_PROCESSES`, `SBP_PROCESS_ID`). Returns True when distributed mode was started.
+
+    Without any of them this is a no-op (single process). On a cluster that JAX auto-detects
+    (e.g. SLURM), pass the flags anyway or call `jax.distributed.initialize()` yourself.
+    """
+    coordinator = coordinator or os.environ.get(_ENV["coordinator"])
+    if num_processes is None and _ENV["num_processes"] in os.environ:
+        num_processes = int(os.environ[_ENV["num_processes"]])
+    if process_id is None and _ENV["process_id"] in os.environ:
+        process_id = int(os.environ[_ENV["process_id"]])
+    if coordinator is None:
+        if num_processes not in (None, 1) or process_id not in (None, 0):
+            raise ValueError("multi-host run needs --coordinator host:port (or SBP_COORDINATOR)")
+        return False
+    if num_processes is None or process_id is None:
+        raise ValueError("--coordinator needs --num-processes and --process-id too")
+    if not 0 <= process_id < num_processes:
+        raise ValueError(f"--process-id {process_id} not in [0, {num_processes})")
+    jax.distributed.initialize(
+        coordinator_address=coordinator, num_processes=num_processes, process_id=process_id
+    )
+    return True
+
+
+p_train_step = jax.pmap(
+    functools.partial(train_step, axis_name=AXIS), axis_name=AXIS, donate_argnums=0
+)
+p_eval_step = jax.pmap(functools.partial(eval_step, axis_name=AXIS), axis_name=AXIS)
+
+
+def replicate(tree: Any) -> Any:
+    """One copy of every leaf per local device (leading axis = local device count)."""
+    n = jax.local_device_count()
+    return jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (n, *np.shape(x))), tree)
+
+
+def unreplicate(tree: Any) -> Any:
+    """Host NumPy copy of the first local replica (works for multi-process global arrays)."""
+
+    def first(x):
+        if isinstance(x, jax.Array):
+            return np.asarray(x.addressable_data(0))[0]
+        return np.asarray(x)[0]
+
+    return jax.tree.map(first, tree)
+
+
+def local_rows(x: Any) -> np.ndarray:
+    """All of this process's per-device rows of a mapped output, flattened to [local rows, ...]."""
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        parts = [np.asarray(s.data) for s in sorted(x.addressable_shards, key=_shard_start)]
+        x = np.concatenate(parts)
+    x = np.asarray(x)
+    return x.reshape(-1, *x.shape[2:])
+
+
+def _shard_start(shard) -> int:
+    return shard.index[0].start or 0

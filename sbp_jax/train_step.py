@@ -1,0 +1,148 @@
+"""TrainState and the pure per-device `train_step` / `eval_step`.
+
+Both functions are written for one device's slice of a global batch and use collectives over a named
+axis (`axis_name`), so `sbp_jax.parallel` can map them over devices (pmap today, shard_map
+tomorrow). With `axis_name=None` they run on a single device without collectives.
+
+The loss is the exact masked mean NLL over the *global* batch: each device differentiates `local_sum
+/ mean_weight` where `mean_weight = pmean(local_weight)`; the `pmean` of those gradients is sum_d
+grad(local_sum_d) / sum_d local_weight_d, the gradient of the global mean, whatever the number of
+filler rows on each device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from sbp_jax.config import Config
+from sbp_jax.data import Batch
+from sbp_jax.loss import masked_sum, nll
+from sbp_jax.model import PassModel
+from sbp_jax.optimizer import make_optimizer
+
+N_SLOTS = 22
+N_FEATURES = 8
+
+
+class TrainState(struct.PyTreeNode):
+    """Everything that changes during training (model and optimizer are static metadata)."""
+
+    step: jax.Array  # int32 scalar: optimizer steps taken
+    params: Any
+    opt_state: Any
+    rng: jax.Array  # uint32 raw key data; dropout keys are folded from it with step and device
+    model: PassModel = struct.field(pytree_node=False)
+    tx: optax.GradientTransformation = struct.field(pytree_node=False)
+
+    def arrays(self) -> dict[str, Any]:
+        """The checkpointable part."""
+        return {
+            "step": self.step,
+            "params": self.params,
+            "opt_state": self.opt_state,
+            "rng": self.rng,
+        }
+
+    def replace_arrays(self, arrays: dict[str, Any]) -> TrainState:
+        """Inverse of `arrays` (e.g. after restoring a checkpoint)."""
+        return self.replace(**arrays)
+
+
+def init_params(model: PassModel, num_static: int, key: jax.Array) -> Any:
+    """Float32 parameters from a dummy one-play input."""
+    tracks = jnp.zeros((1, 8, N_SLOTS, N_FEATURES), jnp.float32)
+    presence = jnp.ones((1, N_SLOTS), jnp.float32)
+    lengths = jnp.ones((1,), jnp.int32)
+    static = jnp.zeros((1, num_static), jnp.float32)
+    return model.init(key, tracks, presence, lengths, static)["params"]
+
+
+def create_train_state(cfg: Config, num_static: int) -> TrainState:
+    """Fresh state for `cfg.train.seed` (host arrays; replicate before pmapping)."""
+    init_key, train_key = jax.random.split(jax.random.key(cfg.train.seed))
+    model = PassModel(cfg.model)
+    tx = make_optimizer(cfg.train)
+    params = init_params(model, num_static, init_key)
+    return TrainState(
+        step=jnp.zeros((), jnp.int32),
+        params=params,
+        opt_state=tx.init(params),
+        rng=jax.random.key_data(train_key),
+        model=model,
+        tx=tx,
+    )
+
+
+def _pmean(x, axis_name: str | None):
+    return x if axis_name is None else jax.lax.pmean(x, axis_name)
+
+
+def _psum(x, axis_name: str | None):
+    return x if axis_name is None else jax.lax.psum(x, axis_name)
+
+
+def _apply(model: PassModel, params, batch: Batch, *, train: bool, rngs=None):
+    return model.apply(
+        {"params": params},
+        batch.tracks,
+        batch.presence,
+        batch.lengths,
+        batch.static,
+        train=train,
+        rngs=rngs,
+    )
+
+
+def dropout_key(state: TrainState, axis_name: str | None) -> jax.Array:
+    """Deterministic per-step, per-device key."""
+    key = jax.random.fold_in(jax.random.wrap_key_data(state.rng), state.step)
+    if axis_name is not None:
+        key = jax.random.fold_in(key, jax.lax.axis_index(axis_name))
+    return key
+
+
+def train_step(
+    state: TrainState, batch: Batch, *, axis_name: str | None = None
+) -> tuple[TrainState, dict[str, jax.Array]]:
+    """One optimizer step on the global batch; metrics `loss` (global masked mean NLL), `weight`,
+    `grad_norm` and the per-row `nll` of this device's rows (for the non-finite guard)."""
+    weight = jnp.sum(jnp.where(batch.weight > 0, batch.weight, 0.0))
+    mean_weight = jnp.maximum(_pmean(weight, axis_name), 1e-12)
+    rngs = {"dropout": dropout_key(state, axis_name)}
+
+    def loss_fn(params):
+        _, dist = _apply(state.model, params, batch, train=True, rngs=rngs)
+        nll_B = nll(dist, batch.yards)
+        local_sum = masked_sum(nll_B, weight_B=batch.weight)
+        return local_sum / mean_weight, (local_sum, nll_B)
+
+    grads, (local_sum, nll_B) = jax.grad(loss_fn, has_aux=True)(state.params)
+    grads = _pmean(grads, axis_name)
+    updates, opt_state = state.tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    total_weight = jnp.maximum(_psum(weight, axis_name), 1e-12)
+    metrics = {
+        "loss": _psum(local_sum, axis_name) / total_weight,
+        "weight": _psum(weight, axis_name),
+        "grad_norm": optax.global_norm(grads),
+        "nll": nll_B,
+    }
+    new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+    return new_state, metrics
+
+
+def eval_step(
+    state: TrainState, batch: Batch, *, axis_name: str | None = None
+) -> dict[str, jax.Array]:
+    """Summed NLL and weight over the global batch (dropout off)."""
+    _, dist = _apply(state.model, state.params, batch, train=False)
+    nll_B = nll(dist, batch.yards)
+    weight = jnp.sum(jnp.where(batch.weight > 0, batch.weight, 0.0))
+    return {
+        "nll_sum": _psum(masked_sum(nll_B, weight_B=batch.weight), axis_name),
+        "weight": _psum(weight, axis_name),
+    }
