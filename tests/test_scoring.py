@@ -1,0 +1,95 @@
+"""Season scorer against a direct per-play computation (one play at a time, plain calls)."""
+
+import jax
+import numpy as np
+import pytest
+from store_fixtures import write_random_store
+
+from sbp_jax import scoring
+from sbp_jax.config import ModelConfig
+from sbp_jax.data import make_batch
+from sbp_jax.model import PassModel
+
+LEVELS = (0.05, 0.5, 0.95)
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    store, _ = write_random_store(tmp_path_factory.mktemp("store") / "s", n_plays=40, seed=3)
+    cfg = ModelConfig(channels=8, dilations=(1, 2), mlp_hidden=(16,), dropout=0.0,
+                      low=-10.5, high=29.5, num_bins=40)
+    model = PassModel(cfg)
+    b = make_batch(store, np.arange(2))
+    params = model.init(jax.random.key(0), b.tracks, b.presence, b.lengths, b.static)["params"]
+    # The head starts at zero (every play the same distribution); perturb it so plays differ.
+    kernel = params["head"]["kernel"]
+    params["head"]["kernel"] = kernel + 0.5 * jax.random.normal(jax.random.key(1), kernel.shape)
+    out = scoring.score_plays(model, params, store, np.arange(store.n_plays), levels=LEVELS,
+                              progress=False)
+    return store, model, params, out
+
+
+def test_scorer_matches_direct_per_play_computation(scored):
+    store, model, params, out = scored
+    body_checks = 0
+    for i in (0, 7, 23, 31, 39):
+        b = make_batch(store, [i])
+        raw, dist = model.apply({"params": params}, b.tracks, b.presence, b.lengths, b.static)
+        y = float(store.yards[i])
+        assert out["percentile"][i] == pytest.approx(float(dist.cdf(y)[0]), abs=2e-6)
+        for j, q in enumerate(LEVELS):
+            assert out["quantiles"][i, j] == pytest.approx(float(dist.icdf(q)[0]), abs=1e-4)
+        # Mid-distribution percentile from the raw bin logits, written out in NumPy (DESIGN §3).
+        p = np.exp(raw["logits"][0] - np.max(raw["logits"][0]))
+        p /= p.sum()
+        k = int(round(y - (-10.5) - 0.5))
+        lo_tau, hi_tau = out["quantiles"][i, 0], out["quantiles"][i, 2]
+        if lo_tau < y - 0.5 and y + 0.5 < hi_tau:  # body bin, away from the tails
+            assert out["percentile"][i] == pytest.approx(p[:k].sum() + p[k] / 2, abs=1e-5)
+            body_checks += 1
+        assert out["median"][i] == pytest.approx(out["quantiles"][i, 1], abs=1e-4)
+    assert body_checks >= 2
+    assert np.unique(np.round(out["percentile"], 5)).size > 30  # plays really differ
+
+
+def test_single_play_function_equals_vmapped(scored):
+    store, model, params, out = scored
+    one = jax.jit(scoring.play_scorer(model, levels=LEVELS))
+    b = make_batch(store, [11])
+    res = one(params, b.tracks[0], b.presence[0], b.lengths[0], b.static[0], b.yards[0])
+    assert float(res["percentile"]) == pytest.approx(out["percentile"][11], abs=2e-6)
+    np.testing.assert_allclose(np.asarray(res["quantiles"]), out["quantiles"][11], atol=1e-4)
+
+
+def test_chunked_scoring_equals_one_call(scored):
+    store, model, params, out = scored
+    order = np.random.default_rng(0).permutation(store.n_plays)
+    # A 1-byte budget forces the smallest chunks (64 plays): 120 plays in two padded calls.
+    idx = np.concatenate([order, order, order])
+    small = scoring.score_plays(model, params, store, idx, levels=LEVELS, progress=False,
+                                memory_budget=1)
+    np.testing.assert_allclose(small["percentile"], out["percentile"][idx], atol=2e-6)
+    np.testing.assert_array_equal(small["yards"], store.yards[idx])
+
+
+def test_chunk_size_and_memory_estimate(scored):
+    store, model, params, _ = scored
+    assert scoring.chunk_size(17000, 1000.0, 10**9) == 17000
+    assert scoring.chunk_size(17000, 1000.0, 10**6) == 960
+    assert scoring.chunk_size(17000, 1000.0, 1) == 64
+    fn = scoring.season_scorer(model, levels=LEVELS)
+    small = scoring.bytes_per_play(fn, params, num_steps=16, num_slots=22, num_features=8,
+                                   num_static=3)
+    large = scoring.bytes_per_play(fn, params, num_steps=64, num_slots=22, num_features=8,
+                                   num_static=3)
+    assert small >= 16 * 22 * 8 * 4 and large > 2 * small  # grows with the play length
+
+
+def test_crps_is_added_on_request(scored):
+    store, model, params, _ = scored
+    out = scoring.score_plays(model, params, store, np.arange(5), levels=LEVELS, crps_levels=64,
+                              progress=False)
+    assert out["crps"].shape == (5,) and np.all(out["crps"] > 0)
+    with pytest.raises(ValueError, match="no plays"):
+        scoring.score_plays(model, params, store, np.arange(0), progress=False)
+
