@@ -1,0 +1,369 @@
+"""Player and ball trajectories, and their 10 Hz tracking frames.
+
+Coordinates here are *normalized*: the offense moves toward +x, the line of scrimmage is at x = los.
+Each player follows a piecewise-linear path through a few waypoints (alignment, dropback, route
+stem and
+break, rush lane, ...); man-coverage defenders follow their receiver's path with a time lag and a
+drifting offset. Raw paths are clipped to the field and smoothed with a causal 0.5 s moving
+average, so
+positions are continuous and speeds/accelerations bounded, and positions before a time depend only
+on
+the plan up to that time (post-release corrections cannot leak into pre-release frames).
+Speeds, accelerations, distances and directions are all derived from the (rounded) positions.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sbp_jax.synth import league as L
+from sbp_jax.synth.play import FPS
+
+FIELD_X, FIELD_Y = 120.0, 53.3
+MARGIN = 0.3
+SMOOTH_OFFSETS = np.arange(0.0, -0.5, -0.1)  # causal moving average over 0.5 s
+K = 6  # waypoints per player path
+FAR = 30.0  # a time after every play's end
+
+
+class Paths(NamedTuple):
+    """Per-play path plans for the 22 slots (S = 22, K waypoints)."""
+
+    wt_NxSxK: np.ndarray
+    wxy_NxSxKx2: np.ndarray
+    lag_NxS: np.ndarray  # man coverage: the defender runs his receiver's path this late
+    off0_NxSx2: np.ndarray  # man coverage offset at the snap ...
+    off1_NxSx2: np.ndarray  # ... drifting linearly to this one
+    tcov_NxS: np.ndarray  # ... over this many seconds
+
+
+def _stack(times: list, points: list) -> tuple[np.ndarray, np.ndarray]:
+    """Waypoint lists -> ([N, K], [N, K, 2]), padding by repeating the last waypoint later in
+    time."""
+    n = np.broadcast_shapes(*[np.shape(p)[:-1] for p in points])[0]
+    times = [np.broadcast_to(np.asarray(t, float), (n,)) for t in times]
+    points = [np.broadcast_to(np.asarray(p, float), (n, 2)) for p in points]
+    while len(times) < K:
+        times.append(times[-1] + FAR)
+        points.append(points[-1])
+    return np.stack(times, 1), np.stack(points, 1)
+
+
+def _interp(wt_MxSxK: np.ndarray, wxy_MxSxKx2: np.ndarray, t_MxS: np.ndarray) -> np.ndarray:
+    """Piecewise-linear path position at times t (clamped at both ends)."""
+    seg = np.clip((wt_MxSxK <= t_MxS[..., None]).sum(-1) - 1, 0, K - 2)[..., None]
+    t0 = np.take_along_axis(wt_MxSxK, seg, -1)[..., 0]
+    t1 = np.take_along_axis(wt_MxSxK, seg + 1, -1)[..., 0]
+    p0 = np.take_along_axis(wxy_MxSxKx2, seg[..., None], -2)[..., 0, :]
+    p1 = np.take_along_axis(wxy_MxSxKx2, seg[..., None] + 1, -2)[..., 0, :]
+    frac = np.clip((t_MxS - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
+    return p0 + frac[..., None] * (p1 - p0)
+
+
+def _raw(paths: Paths, idx_M: np.ndarray, t_M: np.ndarray) -> np.ndarray:
+    t_MxS = t_M[:, None] - paths.lag_NxS[idx_M]
+    pos = _interp(paths.wt_NxSxK[idx_M], paths.wxy_NxSxKx2[idx_M], t_MxS)
+    w = np.clip(t_M[:, None] / paths.tcov_NxS[idx_M], 0.0, 1.0)[..., None]
+    off0 = paths.off0_NxSx2[idx_M]
+    pos = pos + off0 + w * (paths.off1_NxSx2[idx_M] - off0)
+    lo, hi = np.array([MARGIN, MARGIN]), np.array([FIELD_X - MARGIN, FIELD_Y - MARGIN])
+    return np.clip(pos, lo, hi)
+
+
+def positions_at(paths: Paths, idx_M: np.ndarray, t_M: np.ndarray) -> np.ndarray:
+    """Smoothed positions [M, 22, 2] of play idx_M[m] at time t_M[m] (s after the snap)."""
+    return np.mean([_raw(paths, idx_M, t_M + d) for d in SMOOTH_OFFSETS], axis=0)
+
+
+# Route tree: name -> (depth low, depth high, break angle deg toward the middle, seconds to the
+# first
+# post-break waypoint, post-break speed factor, stops after the break).
+_ROUTES = {
+    "go": (12, 20, 0, 1.0, 1.0, 0),
+    "post": (10, 14, 40, 1.0, 0.95, 0),
+    "corner": (10, 14, -40, 1.0, 0.95, 0),
+    "dig": (8, 14, 90, 1.0, 0.85, 0),
+    "out": (5, 12, -90, 1.0, 0.85, 0),
+    "slant": (2, 4, 55, 1.0, 0.95, 0),
+    "curl": (5, 12, 180, 0.8, 0.2, 1),
+    "cross": (4, 7, 90, 1.0, 0.85, 0),
+    "seam": (10, 15, 0, 1.0, 1.0, 0),
+}
+_WR_TREE = {
+    "go": 0.14,
+    "post": 0.12,
+    "corner": 0.10,
+    "dig": 0.16,
+    "out": 0.16,
+    "slant": 0.14,
+    "curl": 0.18,
+}
+_TE_TREE = {"cross": 0.3, "out": 0.2, "curl": 0.3, "seam": 0.2}
+
+
+def _draw_routes(rng: np.random.Generator, tree: dict[str, float], n: int) -> np.ndarray:
+    names = list(tree)
+    pick = rng.choice(len(names), size=n, p=list(tree.values()))
+    return np.array([_ROUTES[nm] for nm in names], float)[pick]  # [n, 6]
+
+
+def build_paths(
+    rng: np.random.Generator,
+    los_N: np.ndarray,
+    center_N: np.ndarray,
+    shotgun_N: np.ndarray,
+    blitz_N: np.ndarray,
+    t_pressure_N: np.ndarray,
+    t_release_N: np.ndarray,
+    kind_N: np.ndarray,
+    rec_q_Nx5: np.ndarray,
+    cov_q_Nx5: np.ndarray,
+    primary_N: np.ndarray,
+) -> Paths:
+    """Plans every player's path for each play (normalized coordinates); primary_N (0..3) is the
+    defensive lineman who reaches the passer at t_pressure."""
+    n = los_N.shape[0]
+    los, c = los_N.astype(float), center_N
+    xy = lambda x, y: np.stack(np.broadcast_arrays(x, y), -1)  # noqa: E731
+    wt = np.zeros((n, L.N_SLOTS, K))
+    wxy = np.zeros((n, L.N_SLOTS, K, 2))
+
+    # Quarterback: alignment, drop, set/step up, then hold, scramble or go down.
+    qb_a = xy(np.where(shotgun_N, los - 5.0, los - 1.2), c)
+    t_drop = np.where(shotgun_N, 0.6, 1.1)
+    drop = xy(los - 7.0 - rng.uniform(0, 1, n), c + rng.normal(0, 0.5, n))
+    t_set = np.maximum(t_drop + 0.3, t_release_N - 0.3)
+    setp = drop + xy(0.6, rng.normal(0, 0.4, n))
+    side = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    after = np.where(
+        (kind_N == 2)[:, None],
+        setp + xy(9.0, 5.0 * side),
+        np.where((kind_N == 1)[:, None], setp + xy(-0.6, 0.0), setp + xy(0.3, 0.0)),
+    )
+    t_after = t_release_N + np.where(kind_N == 2, 2.0, 1.0)
+    wt[:, L.QB], wxy[:, L.QB] = _stack(
+        [-1.0, 0.0, t_drop, t_set, t_after], [qb_a, qb_a, drop, setp, after]
+    )
+
+    # Offensive line: set back into pass protection.
+    ol_dy = np.array([4.4, 2.2, 0.0, -2.2, -4.4])
+    for j, dy in zip(range(1, 6), ol_dy, strict=True):
+        a = xy(los - 1.0 - 0.3 * (abs(dy) > 4), c + dy)
+        wt[:, j], wxy[:, j] = _stack(
+            [-1.0, 0.0, 0.5, 2.0, 5.0],
+            [a, a, a + xy(-1.2, 0.0), a + xy(-2.5, -0.15 * dy), a + xy(-3.2, -0.25 * dy)],
+        )
+
+    # Receivers: RB, TE, WR1 (left, +y side), WR2 (right), WR3 (slot right).
+    wide_l = np.clip(c + 18.0 + rng.uniform(-3, 3, n), 3.0, FIELD_Y - 3.0)
+    wide_r = np.clip(c - 18.0 + rng.uniform(-3, 3, n), 3.0, FIELD_Y - 3.0)
+    rec_a = np.stack(
+        [
+            xy(np.where(shotgun_N, los - 5.2, los - 7.0), np.where(shotgun_N, c - 1.5, c)),
+            xy(los - 1.2, c - 6.5),
+            xy(los - 1.0, wide_l),
+            xy(los - 1.0, wide_r),
+            xy(los - 1.0, np.clip(c - 9.0 + rng.uniform(-1, 1, n), 3.0, FIELD_Y - 3.0)),
+        ],
+        1,
+    )  # [N, 5, 2]
+    route = np.concatenate(
+        [
+            np.tile(np.array([[1.0, 1.0, -60.0, 1.0, 0.9, 0.0]]), (n, 1))[:, None],  # RB flat
+            _draw_routes(rng, _TE_TREE, n)[:, None],
+            _draw_routes(rng, _WR_TREE, 3 * n).reshape(n, 3, 6),
+        ],
+        1,
+    )  # [N, 5, 6]
+    depth = route[..., 0] + rng.random((n, 5)) * (route[..., 1] - route[..., 0])
+    depth = np.minimum(depth, (FIELD_X - 3.0) - los[:, None])
+    speed = np.array([5.6, 6.3, 7.2, 7.2, 7.0]) + 0.35 * rec_q_Nx5 + rng.normal(0, 0.25, (n, 5))
+    to_mid = np.where(rec_a[..., 1] < FIELD_Y / 2, 1.0, -1.0)
+    stem_y = rec_a[..., 1] + np.array([-4.5, 0.0, 0.0, 0.0, 0.0])  # RB releases to the flat
+    stem = xy(los[:, None] + depth, stem_y)
+    t1 = np.linalg.norm(stem - rec_a, axis=-1) / speed
+    ang = np.deg2rad(route[..., 2])
+    u = np.stack([np.cos(ang), np.sin(ang) * to_mid], -1)
+    v2 = np.where(route[..., 5] > 0, 1.2, speed * route[..., 4])[..., None]
+    p1 = stem + u * v2 * route[..., 3:4]
+    p2 = p1 + u * v2 * 8.0 * (1.0 - route[..., 5:6])
+    for r, j in enumerate(L.RECEIVERS):
+        wt[:, j], wxy[:, j] = _stack(
+            [-1.0, 0.0, t1[:, r], t1[:, r] + route[:, r, 3], t1[:, r] + route[:, r, 3] + 8.0],
+            [rec_a[:, r], rec_a[:, r], stem[:, r], p1[:, r], p2[:, r]],
+        )
+
+    # Man coverage: defender runs his receiver's path late, offset drifting from alignment to trail.
+    lag = np.zeros((n, L.N_SLOTS))
+    off0 = np.zeros((n, L.N_SLOTS, 2))
+    off1 = np.zeros((n, L.N_SLOTS, 2))
+    tcov = np.ones((n, L.N_SLOTS))
+    gap = rec_q_Nx5 - cov_q_Nx5
+    cushion = np.stack([xy(4.5, -2.0), xy(4.0, 1.0), xy(6.5, 0.0), xy(6.5, 0.0), xy(5.0, 0.5)])
+    def_a = rec_a + cushion + xy(rng.uniform(-1, 1.5, (n, 5)), rng.normal(0, 0.6, (n, 5)))
+    def_a[..., 1] = np.clip(def_a[..., 1], 1.0, FIELD_Y - 1.0)
+    radius = rng.gamma(2.0, 0.5 * np.exp(0.25 * gap))
+    trail = np.deg2rad(rng.normal(0, 80, (n, 5)))
+    wt[:, L.MAN_DEFENDERS] = wt[:, L.MAN_RECEIVERS]
+    wxy[:, L.MAN_DEFENDERS] = wxy[:, L.MAN_RECEIVERS]
+    lag[:, L.MAN_DEFENDERS] = np.clip(0.18 + 0.12 * gap + rng.normal(0, 0.08, (n, 5)), 0.02, 0.5)
+    off0[:, L.MAN_DEFENDERS] = def_a - rec_a
+    off1[:, L.MAN_DEFENDERS] = radius[..., None] * np.stack([np.cos(trail), np.sin(trail)], -1)
+    tcov[:, L.MAN_DEFENDERS] = rng.uniform(1.0, 1.6, (n, 5))
+
+    # Pass rush: engage the line, one rusher wins at t_pressure, others later; blitzer if blitzing.
+    qb_at = lambda t: _interp(wt[:, None, L.QB], wxy[:, None, L.QB], t[:, None])[:, 0]  # noqa: E731
+    rush_dy = np.array([5.0, 1.3, -1.3, -5.0, -5.0])
+    rush_slots = np.array([11, 12, 13, 14, L.BLITZER])
+    for r, (j, dy) in enumerate(zip(rush_slots, rush_dy, strict=True)):
+        a = xy(los + (1.0 if r < 4 else 4.5), c + dy)
+        t_arr = np.where(primary_N == r, t_pressure_N, t_pressure_N + rng.uniform(0.5, 3.0, n))
+        t_beat = np.maximum(0.7, t_arr - 0.7)
+        target = qb_at(t_arr) + xy(0.8, 0.3 * np.sign(dy))
+        w_t, w_p = _stack(
+            [-1.0, 0.0, 0.6, t_beat, t_arr],
+            [a, a, xy(los - 0.8, c + 0.8 * dy), xy(los - 2.0, c + 0.5 * dy), target],
+        )
+        if j == L.BLITZER:
+            zone = xy(los + 6.0, c + rng.normal(0, 2, n))
+            z_t, z_p = _stack([-1.0, 0.0, 1.2], [a, a, zone])
+            w_t = np.where(blitz_N[:, None], w_t, z_t)
+            w_p = np.where(blitz_N[:, None, None], w_p, z_p)
+        wt[:, j], wxy[:, j] = w_t, w_p
+
+    # Free safety: deep middle zone.
+    fs_a = xy(los + 13.0, c + rng.normal(0, 2, n))
+    deep = xy(los + 14.0 + rng.uniform(0, 4, n), c + rng.normal(0, 3, n))
+    wt[:, L.FREE_SAFETY], wxy[:, L.FREE_SAFETY] = _stack(
+        [-1.0, 0.0, 1.5, 3.5],
+        [fs_a, fs_a, deep, deep + xy(rng.normal(0, 1, n), rng.normal(0, 1.5, n))],
+    )
+    wxy[..., 0] = np.clip(wxy[..., 0], MARGIN, FIELD_X - MARGIN)
+    wxy[..., 1] = np.clip(wxy[..., 1], MARGIN, FIELD_Y - MARGIN)
+    return Paths(wt, wxy, lag, off0, off1, tcov)
+
+
+def bearing(d_Mx2: np.ndarray) -> np.ndarray:
+    """Angle in degrees of vectors (dx, dy): 0 = +y, clockwise (90 = +x)."""
+    return np.degrees(np.arctan2(d_Mx2[..., 0], d_Mx2[..., 1])) % 360.0
+
+
+def smoothstep(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+def kinematics(pos_MxPx2: np.ndarray, first_M: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(s, a, dis, dir) from consecutive positions; first_M marks each play's first frame, where the
+    next frame's values are reused (a play's tracking starts mid-motion)."""
+    step = np.diff(pos_MxPx2, axis=0, prepend=pos_MxPx2[:1])
+    dis = np.linalg.norm(step, axis=-1)
+    vel = step * FPS
+    nxt = np.roll(np.arange(first_M.shape[0]), -1)
+    vel = np.where(first_M[:, None, None], vel[nxt], vel)
+    dis = np.where(first_M[:, None], dis[nxt], dis)
+    acc = np.diff(vel, axis=0, prepend=vel[:1]) * FPS
+    second = np.roll(first_M, 1)
+    acc = np.where(
+        (first_M | second)[:, None, None], acc[np.roll(np.arange(first_M.shape[0]), -2)], acc
+    )
+    s = np.linalg.norm(vel, axis=-1)
+    return s, np.linalg.norm(acc, axis=-1), dis, bearing(vel)
+
+
+class Frames(NamedTuple):
+    """Rendered tracking of a chunk of plays, frame-major: row m is frame f_M[m] of play
+    play_M[m]."""
+
+    play_M: np.ndarray
+    f_M: np.ndarray  # 0-based frame index (frameId - 1)
+    xy_Mx23x2: np.ndarray  # field coordinates, rounded; slot 22 = the ball
+    s_Mx23: np.ndarray
+    a_Mx23: np.ndarray
+    dis_Mx23: np.ndarray
+    o_Mx22: np.ndarray
+    dir_Mx22: np.ndarray
+
+
+class Flight(NamedTuple):
+    """What happens to the ball per play ([P] arrays; ignored where released is False)."""
+
+    released: np.ndarray
+    scramble: np.ndarray
+    t_release: np.ndarray
+    t_arrive: np.ndarray
+    qb_release_Px2: np.ndarray
+    catch_Px2: np.ndarray
+    target_slot: np.ndarray
+    defender_slot: np.ndarray  # the defender who closes on the catch point ...
+    defender_delta_Px2: np.ndarray  # ... by this much at arrival (smoothstep ramp from the release)
+    result: np.ndarray  # 0 caught, 1 incomplete, 2 intercepted
+    qb_bearing: np.ndarray  # passer's orientation at release (normalized coordinates)
+
+
+def _wrap(d: np.ndarray) -> np.ndarray:
+    return (d + 180.0) % 360.0 - 180.0
+
+
+def render(
+    rng: np.random.Generator,
+    paths: Paths,
+    idx_P: np.ndarray,
+    n_frames_P: np.ndarray,
+    los_P: np.ndarray,
+    center_P: np.ndarray,
+    flip_P: np.ndarray,
+    flight: Flight,
+    pre_snap_frames: int,
+) -> Frames:
+    """Tracking frames of plays idx_P (0-based frame f is at t = (f - pre_snap_frames) / FPS)."""
+    n_p = idx_P.shape[0]
+    starts = np.concatenate([[0], np.cumsum(n_frames_P)[:-1]])
+    play = np.repeat(np.arange(n_p), n_frames_P)
+    m = play.shape[0]
+    f = np.arange(m) - starts[play]
+    t = (f - pre_snap_frames) / FPS
+    rows = np.arange(m)
+    pos = positions_at(paths, idx_P[play], t)
+
+    fl = flight._replace(**{k: v[play] for k, v in flight._asdict().items()})
+    span = np.maximum(fl.t_arrive - fl.t_release, 1e-6)
+    u = (t - fl.t_release) / span
+    pos[rows, fl.defender_slot] += (smoothstep(u) * fl.released)[:, None] * fl.defender_delta_Px2
+
+    qb = pos[:, 0]
+    center = np.stack([los_P[play], center_P[play]], -1).astype(float)
+    hold = center + np.clip(t / 0.3, 0.0, 1.0)[:, None] * (qb - center)
+    flying = fl.qb_release_Px2 + np.clip(u, 0, 1)[:, None] * (fl.catch_Px2 - fl.qb_release_Px2)
+    after = np.where(
+        (fl.result == 0)[:, None],
+        pos[rows, fl.target_slot],
+        np.where((fl.result == 2)[:, None], pos[rows, fl.defender_slot], fl.catch_Px2),
+    )
+    ball = np.where(
+        (~fl.released | (t <= fl.t_release))[:, None],
+        hold,
+        np.where((t <= fl.t_arrive)[:, None], flying, after),
+    )
+    xy = np.concatenate([pos, ball[:, None]], 1)
+
+    flip = flip_P[play]
+    xy = np.where(flip[:, None, None], np.array([FIELD_X, FIELD_Y]) - xy, xy).round(2)
+    s, a, dis, direction = kinematics(xy, f == 0)
+    turn = np.where(flip, 180.0, 0.0)[:, None]
+    dir_norm = (direction[:, :22] - turn) % 360.0
+
+    facing = np.where(np.arange(22) < 11, 90.0, 270.0)
+    jitter = rng.normal(0, 6, (n_p, 22))[play] + rng.normal(0, 3, (m, 22))
+    o = np.where(s[:, :22] > 1.0, dir_norm, facing) + jitter
+    scan = 90.0 + 35.0 * np.sin(2 * np.pi * t / 1.8 + rng.uniform(0, 2 * np.pi, n_p)[play]) * (
+        t > 0
+    )
+    w = np.clip((t - (fl.t_release - 0.4)) / 0.4, 0.0, 1.0) * fl.released
+    qb_o = scan + w * _wrap(fl.qb_bearing - scan)
+    o[:, 0] = np.where(fl.scramble & (t > fl.t_release) & (s[:, 0] > 1.0), dir_norm[:, 0], qb_o)
+    o = (o + turn) % 360.0
+    direction = np.where(s[:, :22] < 0.05, o, direction[:, :22])
+    return Frames(play, f, xy, s.round(2), a.round(2), dis.round(2), o.round(2), direction.round(2))
