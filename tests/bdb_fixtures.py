@@ -1,0 +1,526 @@
+"""Small hand-built Big Data Bowl 2023 directories with known geometry, and converters that turn any
+BDB 2023 directory (these or the synthetic league's) into the 2021 / 2024 / 2025 layouts.
+
+The fixture plays are simple on purpose: every player moves in a straight line at a constant speed,
+so the expected features of every row are known in closed form, independently of the ingest code.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+OFF_POS = ("QB", "T", "G", "C", "G", "T", "RB", "TE", "WR", "WR", "WR")
+DEF_POS = ("DE", "DT", "DT", "DE", "OLB", "ILB", "OLB", "CB", "CB", "FS", "SS")
+LINEMEN = {"T", "G", "C", "DE", "DT"}
+TEAMS = ("AAA", "BBB", "CCC", "DDD")
+
+TRACK_2023 = (
+    "gameId",
+    "playId",
+    "nflId",
+    "frameId",
+    "time",
+    "jerseyNumber",
+    "team",
+    "playDirection",
+    "x",
+    "y",
+    "s",
+    "a",
+    "dis",
+    "o",
+    "dir",
+    "event",
+)
+PLAYS_2023 = (
+    "gameId",
+    "playId",
+    "playDescription",
+    "quarter",
+    "down",
+    "yardsToGo",
+    "possessionTeam",
+    "defensiveTeam",
+    "yardlineSide",
+    "yardlineNumber",
+    "gameClock",
+    "preSnapHomeScore",
+    "preSnapVisitorScore",
+    "passResult",
+    "penaltyYards",
+    "prePenaltyPlayResult",
+    "playResult",
+    "absoluteYardlineNumber",
+    "defendersInBox",
+)
+
+
+@dataclass
+class FixturePlay:
+    gameId: int
+    playId: int
+    week: int
+    offense: str
+    defense: str
+    left: bool
+    los: float  # normalized x of the ball at the snap
+    snap: int
+    release: int | None
+    arrival: int | None
+    pass_result: str
+    yards: int
+    passer: int
+    air_yards: float
+    pressured: bool
+    n_frames_total: int
+
+
+def _write(path: Path, header, rows) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def roster(team_i: int) -> np.ndarray:
+    """nflIds of a team: 11 offense (QB first), 11 defense."""
+    return 40000 + 100 * team_i + np.arange(22)
+
+
+def player_start(play_seed: int) -> np.ndarray:
+    """Normalized start positions relative to (los, 26.65) of 11 offense + 11 defense players."""
+    rng = np.random.default_rng(play_seed)
+    off = np.array(
+        [
+            [-5.0, 0.0],
+            [-1, -4],
+            [-1, -2],
+            [-1, 0],
+            [-1, 2],
+            [-1, 4],
+            [-7, 1.5],
+            [-1, 7],
+            [-1, -20],
+            [-1, 20],
+            [-2, 14],
+        ]
+    )
+    dfn = np.array(
+        [
+            [1.0, -5],
+            [1, -1.5],
+            [1, 1.5],
+            [1, 5],
+            [4, -9],
+            [5, 0],
+            [4, 9],
+            [7, -20],
+            [7, 20],
+            [15, -6],
+            [14, 8],
+        ]
+    )
+    return np.concatenate([off, dfn]) + rng.normal(0, 0.3, (22, 2))
+
+
+def write_bdb2023(
+    out: Path, *, n_games: int = 2, plays_per_game: int = 6, weeks: int = 1, seed: int = 0
+) -> list[FixturePlay]:
+    """Write games/plays/players/pffScoutingData/week*.csv; returns each play's ground truth.
+
+    Plays alternate direction and offense; per game the last play is a sack (no release).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    plays: list[FixturePlay] = []
+    track: dict[int, list] = {w: [] for w in range(1, weeks + 1)}
+    play_rows, pff_rows, game_rows = [], [], []
+    for g in range(n_games):
+        week = 1 + g % weeks
+        game_id = 2021090900 + g
+        home, away = g % len(TEAMS), (g + 1) % len(TEAMS)
+        game_rows.append([game_id, 2021, week, "09/09/2021", "20:20:00", TEAMS[home], TEAMS[away]])
+        for k in range(plays_per_game):
+            play_id = 50 + 25 * k
+            off_i, def_i = (home, away) if k % 2 == 0 else (away, home)
+            left = (k // 2) % 2 == 1
+            los = float(20 + rng.integers(0, 60))
+            sack = k == plays_per_game - 1
+            snap = 6 + int(rng.integers(0, 4))
+            release = None if sack else snap + 15 + int(rng.integers(0, 20))
+            arrival = None if sack else release + 12
+            air = float(rng.integers(-2, 25)) if not sack else np.nan
+            n_total = (release or snap + 25) + 18
+            result = "S" if sack else ("C", "I", "C", "IN")[k % 4]
+            yards = (
+                -6 if sack else (int(air) + 3 if result == "C" else (0 if result == "I" else -4))
+            )
+            ids = np.concatenate([roster(off_i)[:11], roster(def_i)[11:]])
+            fp = FixturePlay(
+                game_id,
+                play_id,
+                week,
+                TEAMS[off_i],
+                TEAMS[def_i],
+                left,
+                los,
+                snap,
+                release,
+                arrival,
+                result,
+                yards,
+                int(ids[0]),
+                air,
+                k % 3 == 0,
+                n_total,
+            )
+            plays.append(fp)
+            track[week] += _play_rows(fp, ids, seed * 1000 + g * 50 + k)
+            side = TEAMS[off_i] if los < 60 else TEAMS[def_i]
+            ydl = los - 10 if los < 60 else 110 - los
+            play_rows.append(
+                [
+                    game_id,
+                    play_id,
+                    "desc",
+                    1 + k % 4,
+                    1 + k % 3,
+                    10,
+                    TEAMS[off_i],
+                    TEAMS[def_i],
+                    side,
+                    int(ydl),
+                    f"{14 - k}:{(7 * k) % 60:02d}",
+                    7 * g,
+                    3,
+                    result,
+                    "",
+                    yards,
+                    yards,
+                    120 - los if left else los,
+                    6 + k % 2,
+                ]
+            )
+            for j, nid in enumerate(ids):
+                role = (
+                    "Pass"
+                    if j == 0
+                    else (
+                        "Pass Block"
+                        if j < 6
+                        else ("Pass Route" if j < 11 else ("Pass Rush" if j < 15 else "Coverage"))
+                    )
+                )
+                hurry = int(fp.pressured and j == 12)
+                pff_rows.append([game_id, play_id, nid, role, "", "", hurry, ""])
+    _write(
+        out / "games.csv",
+        (
+            "gameId",
+            "season",
+            "week",
+            "gameDate",
+            "gameTimeEastern",
+            "homeTeamAbbr",
+            "visitorTeamAbbr",
+        ),
+        game_rows,
+    )
+    _write(out / "plays.csv", PLAYS_2023, play_rows)
+    _write(
+        out / "pffScoutingData.csv",
+        (
+            "gameId",
+            "playId",
+            "nflId",
+            "pff_role",
+            "pff_positionLinedUp",
+            "pff_hit",
+            "pff_hurry",
+            "pff_sack",
+        ),
+        pff_rows,
+    )
+    player_rows = []
+    for t in range(len(TEAMS)):
+        for j, nid in enumerate(roster(t)):
+            pos = (OFF_POS + DEF_POS)[j]
+            player_rows.append([nid, "6-2", 220, "1995-01-01", "State", pos, f"Player {nid}"])
+    _write(
+        out / "players.csv",
+        (
+            "nflId",
+            "height",
+            "weight",
+            "birthDate",
+            "collegeName",
+            "officialPosition",
+            "displayName",
+        ),
+        player_rows,
+    )
+    for w, rows in track.items():
+        _write(out / f"week{w}.csv", TRACK_2023, rows)
+    return plays
+
+
+def player_motion(fp: FixturePlay, play_seed: int):
+    """Normalized (x, y) at frame f, and constant s, a, dir and o (degrees) per player."""
+    rng = np.random.default_rng(play_seed + 7)
+    start = player_start(play_seed) + np.array([fp.los, 26.65])
+    s = rng.uniform(0.5, 4.0, 22)
+    direction = rng.uniform(0, 360, 22)
+    a = rng.uniform(0.0, 2.0, 22)
+    o = rng.uniform(0, 360, 22)
+
+    def pos(f: int) -> np.ndarray:
+        dt = (f - fp.snap) / 10.0
+        rad = np.deg2rad(direction)
+        p = start + dt * s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        if fp.pressured and fp.release is not None and f >= fp.release:
+            p[12] = p[0] + np.array([1.5, 0.0])  # a rusher reaches the passer at the release
+        return p
+
+    return pos, s, a, direction, o
+
+
+def _raw(fp: FixturePlay, x, y, angle):
+    if fp.left:
+        return 120 - x, 53.3 - y, np.mod(angle + 180, 360)
+    return x, y, angle
+
+
+def _play_rows(fp: FixturePlay, ids: np.ndarray, play_seed: int) -> list:
+    pos, s, a, direction, o = player_motion(fp, play_seed)
+    rows = []
+    events = {1: "line_set", fp.snap: "ball_snap"}
+    if fp.release is not None:
+        events |= {
+            fp.release: "pass_forward",
+            fp.arrival: "pass_arrived",
+            fp.arrival + 2: "pass_outcome_caught"
+            if fp.pass_result == "C"
+            else "pass_outcome_incomplete",
+        }
+    else:
+        events[fp.snap + 25] = "qb_sack"
+    team_of = [fp.offense] * 11 + [fp.defense] * 11
+    for f in range(1, fp.n_frames_total + 1):
+        p = pos(f)
+        ev = events.get(f, "None")
+        for j in range(22):
+            x, y, d = _raw(fp, p[j, 0], p[j, 1], direction[j])
+            _, _, oo = _raw(fp, 0, 0, o[j])
+            rows.append(
+                [
+                    fp.gameId,
+                    fp.playId,
+                    ids[j],
+                    f,
+                    "t",
+                    j,
+                    team_of[j],
+                    "left" if fp.left else "right",
+                    round(x, 4),
+                    round(y, 4),
+                    round(s[j], 4),
+                    round(a[j], 4),
+                    0.1,
+                    round(oo, 4),
+                    round(d, 4),
+                    ev,
+                ]
+            )
+        bx = ball_x(fp, f)
+        x, y, _ = _raw(fp, bx, 26.65, 0.0)
+        rows.append(
+            [
+                fp.gameId,
+                fp.playId,
+                "NA",
+                f,
+                "t",
+                "NA",
+                "football",
+                "left" if fp.left else "right",
+                round(x, 4),
+                round(y, 4),
+                0,
+                0,
+                0,
+                "NA",
+                "NA",
+                ev,
+            ]
+        )
+    return rows
+
+
+def ball_x(fp: FixturePlay, f: int) -> float:
+    """Normalized ball x: at the LOS until the release, then linearly to los + air at arrival."""
+    if fp.release is None or f <= fp.release:
+        return fp.los
+    frac = min((f - fp.release) / (fp.arrival - fp.release), 1.0 + (f - fp.arrival) / 100)
+    return fp.los + frac * fp.air_yards
+
+
+# ------------------------------------------------------------------ release converters (from 2023)
+
+
+def _rewrite(
+    src: Path,
+    dst: Path,
+    rename: dict[str, str] | None = None,
+    drop=(),
+    add=None,
+    row_filter=None,
+    transform=None,
+) -> None:
+    header, rows = read_rows(src)
+    idx = {c: i for i, c in enumerate(header)}
+    if row_filter is not None:
+        rows = [r for r in rows if row_filter(idx, r)]
+    if transform is not None:
+        rows = [transform(idx, r) for r in rows]
+    keep = [i for i, c in enumerate(header) if c not in drop]
+    new_header = [(rename or {}).get(header[i], header[i]) for i in keep]
+    new_rows = [[r[i] for i in keep] for r in rows]
+    if add:
+        for name, fn in add.items():
+            new_header.append(name)
+            for r, old in zip(new_rows, rows, strict=True):
+                r.append(fn(idx, old))
+    _write(dst, new_header, new_rows)
+
+
+def _week_files(src: Path) -> list[tuple[int, Path]]:
+    return sorted((int(p.stem[4:]), p) for p in src.glob("week*.csv"))
+
+
+def _players(src: Path) -> dict[str, tuple[str, str]]:
+    header, rows = read_rows(src / "players.csv")
+    i, n, p = header.index("nflId"), header.index("displayName"), header.index("officialPosition")
+    return {r[i]: (r[n], r[p]) for r in rows}
+
+
+def _games(src: Path) -> dict[str, tuple[str, str]]:
+    header, rows = read_rows(src / "games.csv")
+    g, h, v = header.index("gameId"), header.index("homeTeamAbbr"), header.index("visitorTeamAbbr")
+    return {r[g]: (r[h], r[v]) for r in rows}
+
+
+def to_bdb2021(src: Path, dst: Path) -> None:
+    """2021 layout: team home/away/football, position+displayName+route in tracking, no linemen
+    rows, offensePlayResult, defendersInTheBox, MM:SS:00 clock, no season, no defensiveTeam, no PFF
+    file."""
+    dst.mkdir(parents=True, exist_ok=True)
+    players, games = _players(src), _games(src)
+
+    def not_lineman(idx, r):
+        return r[idx["team"]] == "football" or players[r[idx["nflId"]]][1] not in LINEMEN
+
+    def home_away(idx, r):
+        r = list(r)
+        if r[idx["team"]] != "football":
+            r[idx["team"]] = "home" if r[idx["team"]] == games[r[idx["gameId"]]][0] else "away"
+        return r
+
+    for w, f in _week_files(src):
+        _rewrite(
+            f,
+            dst / f"week{w}.csv",
+            row_filter=not_lineman,
+            transform=home_away,
+            add={
+                "displayName": lambda i, r: players.get(r[i["nflId"]], ("football",))[0],
+                "position": lambda i, r: players.get(r[i["nflId"]], ("", ""))[1],
+                "route": lambda i, r: "",
+            },
+        )
+
+    def clock(idx, r):
+        r = list(r)
+        r[idx["gameClock"]] += ":00"
+        return r
+
+    _rewrite(
+        src / "plays.csv",
+        dst / "plays.csv",
+        transform=clock,
+        drop=("defensiveTeam",),
+        rename={"prePenaltyPlayResult": "offensePlayResult", "defendersInBox": "defendersInTheBox"},
+    )
+    _rewrite(src / "games.csv", dst / "games.csv", drop=("season",))
+    _rewrite(src / "players.csv", dst / "players.csv", rename={"officialPosition": "position"})
+
+
+def to_bdb2024(src: Path, dst: Path) -> None:
+    """2024 layout: tracking_week_N.csv with club and displayName; no PFF file."""
+    dst.mkdir(parents=True, exist_ok=True)
+    players = _players(src)
+    for w, f in _week_files(src):
+        _rewrite(
+            f,
+            dst / f"tracking_week_{w}.csv",
+            rename={"team": "club"},
+            add={"displayName": lambda i, r: players.get(r[i["nflId"]], ("football",))[0]},
+        )
+    _rewrite(src / "plays.csv", dst / "plays.csv", rename={"defendersInBox": "defendersInTheBox"})
+    _rewrite(src / "games.csv", dst / "games.csv")
+    _rewrite(src / "players.csv", dst / "players.csv", rename={"officialPosition": "position"})
+
+
+def to_bdb2025(src: Path, dst: Path) -> None:
+    """2025 layout: tracking_week_N.csv with club, displayName, frameType; prePenaltyYardsGained;
+    player_play.csv (hadDropback, causedPressure) instead of pffScoutingData.csv."""
+    dst.mkdir(parents=True, exist_ok=True)
+    players = _players(src)
+    for w, f in _week_files(src):
+        _rewrite(
+            f,
+            dst / f"tracking_week_{w}.csv",
+            rename={"team": "club"},
+            add={
+                "displayName": lambda i, r: players.get(r[i["nflId"]], ("football",))[0],
+                "frameType": lambda i, r: "AFTER_SNAP",
+            },
+        )
+    _rewrite(
+        src / "plays.csv",
+        dst / "plays.csv",
+        drop=("defendersInBox",),
+        rename={"prePenaltyPlayResult": "prePenaltyYardsGained", "playResult": "yardsGained"},
+    )
+    _rewrite(src / "games.csv", dst / "games.csv")
+    _rewrite(src / "players.csv", dst / "players.csv", rename={"officialPosition": "position"})
+
+    def pressure(i, r):
+        return str(
+            int(
+                any(
+                    r[i[c]] not in ("", "NA", "0")
+                    for c in ("pff_hit", "pff_hurry", "pff_sack")
+                    if c in i
+                )
+            )
+        )
+
+    _rewrite(
+        src / "pffScoutingData.csv",
+        dst / "player_play.csv",
+        drop=("pff_role", "pff_positionLinedUp", "pff_hit", "pff_hurry", "pff_sack"),
+        add={
+            "hadDropback": lambda i, r: str(int(r[i["pff_role"]] == "Pass")),
+            "causedPressure": pressure,
+        },
+    )

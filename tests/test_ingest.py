@@ -1,0 +1,207 @@
+"""Ingest of hand-built BDB fixtures (closed-form geometry) and their 2021/2024/2025 variants.
+
+Expected values are computed here from the fixture's motion model, not by the ingest code.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from bdb_fixtures import (
+    DEF_POS,
+    LINEMEN,
+    OFF_POS,
+    player_motion,
+    read_rows,
+    to_bdb2021,
+    to_bdb2024,
+    to_bdb2025,
+    write_bdb2023,
+)
+
+from sbp_jax.data import PlayStore
+from sbp_jax.data.__main__ import main
+from sbp_jax.data.ingest import ingest
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fx")
+    plays = write_bdb2023(root / "bdb2023", n_games=2, plays_per_game=6)
+    store = ingest(root / "bdb2023", root / "store2023", progress=False)
+    return root, plays, store
+
+
+def _targeted(plays):
+    return [p for p in plays if p.release is not None]
+
+
+def _expected(fp, seed):
+    """Expected [T, 22, 8] features, slot order (nflId index per slot) of a fixture play."""
+    pos, s, a, direction, o = player_motion(fp, seed)
+    at_snap = pos(fp.snap)
+    d = np.hypot(*(at_snap - at_snap[0]).T)
+    order = np.concatenate([[0], 1 + np.argsort(d[1:11]), 11 + np.argsort(d[11:])])
+    rad = np.deg2rad(direction)
+    T = fp.release - fp.snap + 1
+    feats = np.zeros((T, 22, 8))
+    for t in range(T):
+        p = pos(fp.snap + t)
+        feats[t, :, 0] = p[:, 0] - fp.los
+        feats[t, :, 1] = p[:, 1]
+        feats[t, :, 2:4] = s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        feats[t, :, 4:6] = a[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        feats[t, :, 6] = direction
+        feats[t, :, 7] = o
+    return feats[:, order], order
+
+
+def _seed(fp):
+    return (fp.gameId - 2021090900) * 50 + (fp.playId - 50) // 25
+
+
+def test_keeps_targeted_passes_and_reports_the_rest(fx):
+    root, plays, store = fx
+    kept = _targeted(plays)
+    assert store.n_plays == len(kept)
+    np.testing.assert_array_equal(store.plays["playId"], [p.playId for p in kept])
+    rep = json.loads((store.path / "ingest_report.json").read_text())
+    sacks = [(p.gameId, p.playId) for p in plays if p.release is None]
+    assert rep["dropped_counts"] == {"not_targeted_pass": len(sacks)}
+    assert sorted((d["gameId"], d["playId"]) for d in rep["dropped"]) == sorted(sacks)
+    assert "not_targeted_pass" in (store.path / "ingest_report.md").read_text()
+    assert rep["tracking_rows"] == sum(p.n_frames_total * 23 for p in plays)
+
+
+def test_window_lengths_and_time_to_throw(fx):
+    _, plays, store = fx
+    kept = _targeted(plays)
+    np.testing.assert_array_equal(store.lengths, [p.release - p.snap + 1 for p in kept])
+    np.testing.assert_array_equal(store.plays["snap_frameId"], [p.snap for p in kept])
+    np.testing.assert_allclose(
+        store.plays["time_to_throw"], [(p.release - p.snap) / 10 for p in kept]
+    )
+    np.testing.assert_array_equal(store.plays["n_frames"], store.lengths)
+
+
+def test_features_slot_order_and_direction(fx):
+    _, plays, store = fx
+    assert store.presence.all()
+    for i, fp in enumerate(_targeted(plays)):
+        expected, _ = _expected(fp, _seed(fp))
+        got = store.tracking[store.offsets[i] : store.offsets[i + 1]]
+        # angles compared on the circle, the rest directly (CSV rounding: 1e-4)
+        np.testing.assert_allclose(got[..., :6], expected[..., :6], atol=2e-3)
+        ang = np.deg2rad(got[..., 6:] - expected[..., 6:])
+        np.testing.assert_allclose(np.cos(ang), 1.0, atol=1e-6)
+        assert store.plays["passer_id"][i] == fp.passer  # slot 0 is the passer
+
+
+def test_left_play_equals_mirrored_raw_rows(fx):
+    root, plays, store = fx
+    i, fp = next((i, p) for i, p in enumerate(_targeted(plays)) if p.left)
+    header, rows = read_rows(root / "bdb2023" / "week1.csv")
+    c = {n: k for k, n in enumerate(header)}
+    raw = [
+        r
+        for r in rows
+        if int(r[c["playId"]]) == fp.playId
+        and int(r[c["gameId"]]) == fp.gameId
+        and int(r[c["frameId"]]) == fp.snap + 3
+        and r[c["nflId"]] == str(fp.passer)
+    ][0]
+    x, y, d = (float(raw[c[k]]) for k in ("x", "y", "dir"))
+    s = float(raw[c["s"]])
+    got = store.tracking[store.offsets[i] + 3, 0]
+    np.testing.assert_allclose(got[0], (120 - x) - fp.los, atol=1e-4)
+    np.testing.assert_allclose(got[1], 53.3 - y, atol=1e-4)
+    np.testing.assert_allclose(got[6], (d + 180) % 360, atol=1e-3)
+    np.testing.assert_allclose(got[2], s * np.sin(np.deg2rad(d + 180)), atol=1e-4)
+    assert store.plays["play_direction"][i] == "left"
+
+
+def test_targets_air_yards_pressure_and_static(fx):
+    _, plays, store = fx
+    kept = _targeted(plays)
+    np.testing.assert_array_equal(store.yards, [p.yards for p in kept])
+    np.testing.assert_allclose(store.plays["air_yards"], [p.air_yards for p in kept], atol=1e-3)
+    np.testing.assert_array_equal(store.plays["pressure"], [p.pressured for p in kept])
+    for i, fp in enumerate(kept):  # nearest defender at the release, from the motion model
+        p = player_motion(fp, _seed(fp))[0](fp.release)
+        nearest = np.hypot(*(p[11:] - p[0]).T).min()
+        assert store.plays["nearest_defender_yds"][i] == pytest.approx(nearest, abs=1e-3)
+    names = list(store.static_names)
+    assert names[:6] == [
+        "down",
+        "yards_to_go",
+        "yards_to_endzone",
+        "quarter",
+        "seconds_left_in_quarter",
+        "score_diff",
+    ]
+    col = {n: store.static[:, k] for k, n in enumerate(names)}
+    np.testing.assert_allclose(col["yards_to_endzone"], [110 - p.los for p in kept])
+    k = np.array([(p.playId - 50) // 25 for p in kept])
+    np.testing.assert_allclose(col["seconds_left_in_quarter"], (14 - k) * 60 + (7 * k) % 60)
+    g = np.array([p.gameId - 2021090900 for p in kept])
+    home_off = k % 2 == 0
+    np.testing.assert_allclose(col["score_diff"], np.where(home_off, 7 * g - 3, 3 - 7 * g))
+    np.testing.assert_array_equal(
+        store.plays["touchdown"], [p.pass_result == "C" and p.yards >= 110 - p.los for p in kept]
+    )
+
+
+def test_cli(fx, tmp_path, capsys):
+    root, _, store = fx
+    assert main(["ingest", str(root / "bdb2023"), "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    assert "not_targeted_pass" in capsys.readouterr().out
+    assert main(["ingest", str(root / "bdb2023"), "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    np.testing.assert_array_equal(PlayStore.open(tmp_path / "s").tracking, store.tracking)
+
+
+@pytest.mark.parametrize("convert, release", [(to_bdb2024, "bdb2024"), (to_bdb2025, "bdb2025")])
+def test_2024_and_2025_layouts_give_the_same_store(fx, convert, release):
+    root, _, ref = fx
+    convert(root / "bdb2023", root / release)
+    store = ingest(root / release, root / f"store_{release}", progress=False)
+    assert store.release == release
+    np.testing.assert_array_equal(store.tracking, ref.tracking)
+    np.testing.assert_array_equal(store.presence, ref.presence)
+    np.testing.assert_array_equal(store.yards, ref.yards)
+    for col in ("passer_id", "passer_name", "air_yards", "n_frames", "team"):
+        np.testing.assert_array_equal(store.plays[col], ref.plays[col])
+    src = "tracking" if release == "bdb2024" else "charting"  # 2024 has no pressure charting
+    assert set(store.plays["pressure_source"]) == {src}
+    n_static = len(store.static_names)
+    np.testing.assert_allclose(store.static, ref.static[:, :n_static])
+
+
+def test_2021_layout_without_linemen(fx):
+    root, plays, ref = fx
+    to_bdb2021(root / "bdb2023", root / "bdb2021")
+    store = ingest(root / "bdb2021", root / "store2021", progress=False)
+    assert store.release == "bdb2021"
+    assert store.static_names == ref.static_names  # the fixture has no numberOfPassRushers
+    np.testing.assert_allclose(store.static, ref.static)
+    n_off = sum(p not in LINEMEN for p in OFF_POS)
+    n_def = sum(p not in LINEMEN for p in DEF_POS)
+    expected_presence = np.zeros(22, bool)
+    expected_presence[:n_off] = True
+    expected_presence[11 : 11 + n_def] = True
+    assert (store.presence == expected_presence).all()
+    np.testing.assert_array_equal(store.yards, ref.yards)
+    np.testing.assert_array_equal(store.plays["passer_id"], ref.plays["passer_id"])
+    np.testing.assert_array_equal(store.plays["season"], 2021)
+    for i, fp in enumerate(
+        _targeted(plays)
+    ):  # same players in the same relative order, linemen gone
+        _, order = _expected(fp, _seed(fp))
+        pos = np.array(OFF_POS + DEF_POS)[order]
+        skill = ~np.isin(pos, list(LINEMEN))
+        ref_frames = ref.tracking[ref.offsets[i] : ref.offsets[i + 1]][:, skill]
+        got = store.tracking[store.offsets[i] : store.offsets[i + 1]][:, expected_presence]
+        np.testing.assert_array_equal(got, ref_frames)
+        assert not store.tracking[store.offsets[i] : store.offsets[i + 1]][
+            :, ~expected_presence
+        ].any()
