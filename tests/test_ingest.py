@@ -205,3 +205,98 @@ def test_2021_layout_without_linemen(fx):
         assert not store.tracking[store.offsets[i] : store.offsets[i + 1]][
             :, ~expected_presence
         ].any()
+
+
+# ---------------------------------------------------------------- round trip through the generator
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory):
+    from sbp_jax.synth import generate_league
+
+    root = tmp_path_factory.mktemp("league")
+    generate_league(root / "src", weeks=1, seed=0, n_teams=4, dropbacks_per_team_game=10)
+    store = ingest(root / "src", root / "store", progress=False)
+    _, rows = read_rows(root / "src" / "truth" / "plays.csv")
+    header, _ = read_rows(root / "src" / "truth" / "plays.csv")
+    truth = {(int(r[0]), int(r[1])): dict(zip(header, r, strict=True)) for r in rows}
+    return root, store, truth
+
+
+def test_round_trip_plays_frames_and_targets(league):
+    _, store, truth = league
+    released = {
+        k for k, t in truth.items() if t["release_frameId"] and t["passResult"] in ("C", "I", "IN")
+    }
+    got = set(zip(store.plays["gameId"].tolist(), store.plays["playId"].tolist(), strict=True))
+    assert got == released and store.n_plays == len(released) > 10
+    rep = json.loads((store.path / "ingest_report.json").read_text())
+    assert rep["dropped_counts"] == {"not_targeted_pass": len(truth) - len(released)}
+    t = [truth[k] for k in zip(store.plays["gameId"], store.plays["playId"], strict=True)]
+    col = {
+        c: np.array([float(r[c]) for r in t])
+        for c in (
+            "snap_frameId",
+            "release_frameId",
+            "yards",
+            "air_yards",
+            "pressure",
+            "passer_nflId",
+            "time_to_throw",
+        )
+    }
+    np.testing.assert_array_equal(store.plays["snap_frameId"], col["snap_frameId"])
+    np.testing.assert_array_equal(store.lengths, col["release_frameId"] - col["snap_frameId"] + 1)
+    np.testing.assert_allclose(store.plays["time_to_throw"], col["time_to_throw"], atol=1e-9)
+    np.testing.assert_array_equal(store.yards, col["yards"])
+    np.testing.assert_array_equal(store.plays["passer_id"], col["passer_nflId"])
+    np.testing.assert_array_equal(store.plays["pressure"], col["pressure"] > 0)
+    # truth air yards are whole yards; ours is the ball at pass_arrived minus the line of scrimmage
+    np.testing.assert_allclose(store.plays["air_yards"], col["air_yards"], atol=0.75)
+
+
+def test_round_trip_direction_slots_and_presence(league):
+    root, store, _ = league
+    assert store.presence.all()  # synthetic plays have all 22 players
+    snap = store.tracking[store.offsets[:-1]]  # [P, 22, 8] at the snap
+    # offense toward +x: the passer is behind the line, the defense beyond it
+    assert (snap[:, 0, 0] < 0).all()
+    assert (snap[:, 11:, 0].mean(1) > 0).all()
+    # slots by distance to the passer at the snap within each side
+    d = np.hypot(snap[:, :, 0] - snap[:, :1, 0], snap[:, :, 1] - snap[:, :1, 1])
+    assert (np.diff(d[:, 1:11], axis=1) >= -1e-4).all() and (
+        np.diff(d[:, 11:], axis=1) >= -1e-4
+    ).all()
+    # a left-moving play's features equal its mirrored raw rows (passer, 2 frames after the snap)
+    i = int(np.flatnonzero(store.plays["play_direction"] == "left")[0])
+    header, rows = read_rows(root / "src" / "week1.csv")
+    c = {n: k for k, n in enumerate(header)}
+    key = (
+        str(store.plays["gameId"][i]),
+        str(store.plays["playId"][i]),
+        str(store.plays["passer_id"][i]),
+        str(store.plays["snap_frameId"][i] + 2),
+    )
+    raw = next(
+        r for r in rows if (r[c["gameId"]], r[c["playId"]], r[c["nflId"]], r[c["frameId"]]) == key
+    )
+    ball = next(
+        r
+        for r in rows
+        if (r[c["gameId"]], r[c["playId"]], r[c["team"]], r[c["frameId"]])
+        == key[:2] + ("football", str(store.plays["snap_frameId"][i]))
+    )
+    x, y, s, a, d_, o = (float(raw[c[k]]) for k in ("x", "y", "s", "a", "dir", "o"))
+    los = 120 - float(ball[c["x"]])
+    rad = np.deg2rad(d_ + 180)
+    expected = [
+        120 - x - los,
+        53.3 - y,
+        s * np.sin(rad),
+        s * np.cos(rad),
+        a * np.sin(rad),
+        a * np.cos(rad),
+        (d_ + 180) % 360,
+        (o + 180) % 360,
+    ]
+    np.testing.assert_allclose(store.tracking[store.offsets[i] + 2, 0], expected, atol=1e-3)

@@ -24,7 +24,7 @@ GOAL_LINE_X = 110.0  # the end zone the (normalized) offense attacks starts here
 FRAMES_PER_SECOND = 10.0
 SLOTS_PER_SIDE = 11
 # Pressure without PFF charting: a defender within this many yards of the passer at the release.
-PRESSURE_RADIUS_YDS = 2.0
+PRESSURE_RADIUS_YDS = 2.5
 
 BASE_STATIC_NAMES = (
     "down",

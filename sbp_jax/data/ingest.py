@@ -386,16 +386,15 @@ def _process_week(
 
     left_P = np.zeros(n, bool)
     left_P[p_R] = _code_mask(dir_code_R, dir_dict, ("left",))
-    ball_x_snap_P = np.full(n, np.nan)
+    ball_x_snap_P, ball_y_snap_P = np.full(n, np.nan), np.full(n, np.nan)
     at_snap_R = frame_R == snap_P[p_R]
     m = ball_R & at_snap_R
-    ball_x_snap_P[p_R[m]], ball_y_snap_P = x_R[m], np.full(n, np.nan)
-    ball_y_snap_P[p_R[m]] = y_R[m]
+    ball_x_snap_P[p_R[m]], ball_y_snap_P[p_R[m]] = x_R[m], y_R[m]
     flag(np.isnan(ball_x_snap_P), "no_ball_row")
 
     # offense: team code equal to the possession team (BDB 2021: "home"/"away")
     poss = plays.cols["possessionTeam"][cands]
-    if release.home_away_team:
+    if {v for v in team_dict if v is not None} <= {"home", "away", "football"}:  # BDB 2021 style
         poss = np.where(poss == plays.cols["homeTeamAbbr"][cands], "home", "away")
     team_index = {v: i for i, v in enumerate(team_dict)}
     off_code_P = np.array([team_index.get(v, -2) for v in poss], np.int64)

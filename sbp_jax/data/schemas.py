@@ -61,8 +61,6 @@ class Release:
     yards_columns: tuple[str, ...]  # pre-penalty yards gained; first present wins
     plays_extra: tuple[str, ...]  # release-specific required plays.csv columns
     static_extra: dict[str, tuple[str, ...]]  # static feature -> candidate plays.csv columns
-    home_away_team: bool  # tracking team is "home"/"away" (2021) rather than a club abbreviation
-    has_linemen: bool
 
     @property
     def plays_columns(self) -> tuple[str, ...]:
@@ -98,8 +96,6 @@ RELEASES: dict[str, Release] = {
                 "defenders_in_box": ("defendersInTheBox",),
                 "pass_rushers": ("numberOfPassRushers",),
             },
-            home_away_team=True,
-            has_linemen=False,
         ),
         Release(
             name="bdb2023",
@@ -109,8 +105,6 @@ RELEASES: dict[str, Release] = {
             yards_columns=("prePenaltyPlayResult",),
             plays_extra=("prePenaltyPlayResult", "defensiveTeam"),
             static_extra={"defenders_in_box": ("defendersInBox",)},
-            home_away_team=False,
-            has_linemen=True,
         ),
         Release(
             name="bdb2024",
@@ -120,8 +114,6 @@ RELEASES: dict[str, Release] = {
             yards_columns=("prePenaltyPlayResult", "playResult"),
             plays_extra=("defensiveTeam",),
             static_extra={"defenders_in_box": ("defendersInTheBox",)},
-            home_away_team=False,
-            has_linemen=True,
         ),
         Release(
             name="bdb2025",
@@ -131,8 +123,6 @@ RELEASES: dict[str, Release] = {
             yards_columns=("prePenaltyYardsGained",),
             plays_extra=("prePenaltyYardsGained", "defensiveTeam"),
             static_extra={},
-            home_away_team=False,
-            has_linemen=True,
         ),
     )
 }
