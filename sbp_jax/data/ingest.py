@@ -68,6 +68,7 @@ REASONS = {
     "frames_missing": "a player lacks frames between snap and release",
 }
 _KEY_MULT = 100_000  # play key = gameId * _KEY_MULT + playId
+_DICT = pa.dictionary(pa.int32(), pa.string())  # low-cardinality strings are parsed to codes
 
 
 class IngestError(ValueError):
@@ -91,9 +92,20 @@ def _str(table: pa.Table, col: str) -> np.ndarray:
 
 
 def _codes(table: pa.Table, col: str) -> tuple[np.ndarray, list]:
-    """Dictionary codes (-1 for null) and the dictionary of a string column."""
-    enc = table.column(col).combine_chunks().dictionary_encode()
+    """Dictionary codes (-1 for null) and the dictionary of a (dictionary-typed) string column."""
+    enc = table.column(col).unify_dictionaries().combine_chunks()
+    if not pa.types.is_dictionary(enc.type):
+        enc = enc.dictionary_encode()
     return pc.fill_null(enc.indices, -1).to_numpy().astype(np.int64), enc.dictionary.to_pylist()
+
+
+def _run_lookup(sorted_keys: np.ndarray, key_R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_lookup`` for rows that come in runs of equal keys (one play after another): one search
+    per run instead of one per row."""
+    starts = np.flatnonzero(np.r_[len(key_R) > 0, key_R[1:] != key_R[:-1]])
+    reps = np.diff(np.r_[starts, len(key_R)])
+    idx, found = _lookup(sorted_keys, key_R[starts])
+    return np.repeat(idx, reps), np.repeat(found, reps)
 
 
 def _code_mask(codes: np.ndarray, dictionary: list, values) -> np.ndarray:
@@ -234,9 +246,7 @@ def _load_charting(src: Path, key_P: np.ndarray) -> tuple[np.ndarray, np.ndarray
         pressed = _truthy(t, press_cols[0]) if press_cols else None
     else:
         return passer, pressure
-    key_R = _key(_np(t, "gameId"), _np(t, "playId"))
-    idx_R = np.searchsorted(key_P, key_R)
-    found_R = (idx_R < len(key_P)) & (key_P[np.minimum(idx_R, len(key_P) - 1)] == key_R)
+    idx_R, found_R = _lookup(key_P, _key(_np(t, "gameId"), _np(t, "playId")))
     nid_R = np.nan_to_num(_np(t, "nflId", float), nan=-1).astype(np.int64)
     m = found_R & is_passer & (nid_R >= 0)
     # first charted passer per play (reversed assignment: the first row is written last)
@@ -330,7 +340,7 @@ def _process_week(
     t = read_csv(
         path,
         file_cols,
-        {cols[c]: pa.string() for c in ("team", "playDirection", "event", "position") if c in cols}
+        {cols[c]: _DICT for c in ("team", "playDirection", "event", "position") if c in cols}
         | {"gameId": pa.int64(), "playId": pa.int64(), "frameId": pa.int64(), "nflId": pa.float64()}
         | {cols[c]: pa.float64() for c in ("x", "y", "s", "a", "o", "dir")},
     )
@@ -338,15 +348,19 @@ def _process_week(
     n_rows = t.num_rows
 
     key_R = _key(_np(t, "gameId"), _np(t, "playId"))
-    _, in_plays = _lookup(plays.all_keys, key_R)
+    _, in_plays = _run_lookup(plays.all_keys, key_R)
     if not in_plays.all():
         orphan = np.unique(key_R[~in_plays])
         report.drop(orphan // _KEY_MULT, orphan % _KEY_MULT, "tracking_without_play_row", path.name)
-    cand_R, is_cand = _lookup(plays.key, key_R)
+    cand_R, is_cand = _run_lookup(plays.key, key_R)
     keep_R = is_cand & ~done[cand_R]
-    t = t.filter(pa.array(keep_R))
-    cand_R = cand_R[keep_R]
-    cands, p_R = np.unique(cand_R, return_inverse=True)
+    if not keep_R.all():
+        t = t.filter(pa.array(keep_R))
+        cand_R = cand_R[keep_R]
+    cands = np.flatnonzero(np.bincount(cand_R, minlength=len(done)))
+    local_of_cand = np.zeros(len(done), np.int64)
+    local_of_cand[cands] = np.arange(len(cands))
+    p_R = local_of_cand[cand_R]  # play index within this file
     n = len(cands)
     done[cands] = True
 
@@ -377,7 +391,8 @@ def _process_week(
     # duplicated (play, player, frame) rows
     if len(frame_R) and (frame_R.max() >= 1 << 20 or nid_R.max() >= (1 << 20) - 1):
         raise IngestError(f"{path}: frameId or nflId beyond 2^20")
-    rowkey = np.sort((p_R << 40) | (frame_R << 20) | (nid_R + 1))
+    # (play, player, frame) order: files sorted by play and player sort in linear time (timsort)
+    rowkey = np.sort((p_R << 40) | ((nid_R + 1) << 20) | frame_R, kind="stable")
     dup = np.zeros(n, bool)
     dup[(rowkey[1:][rowkey[1:] == rowkey[:-1]] >> 40)] = True
     flag(dup, "duplicate_rows")
