@@ -63,10 +63,10 @@ def outcome_params(
         + 0.03 * deep
         + 0.5 * pressure
         + 0.25 * crowd
-        - 0.35 * skill
+        - 0.3 * skill
     )
     logit_comp = (
-        1.2 + 0.55 * (sep_c - 2.0) - 0.05 * deep - 0.6 * pressure - 0.2 * crowd + 0.45 * skill
+        1.7 + 0.55 * (sep_c - 2.0) - 0.05 * deep - 0.6 * pressure - 0.2 * crowd + 0.35 * skill
     )
     p_int = _sigmoid(logit_int)
     p_comp = (1.0 - p_int) * _sigmoid(logit_comp)

@@ -74,12 +74,12 @@ def sample_timing(
     """
     n = edge.shape[0]
     t_plan = 1.7 + rng.gamma(3.0, 0.36, n) + 0.4 * play_action
-    t_pressure = 1.5 + rng.gamma(2.0, 0.9 * np.exp(0.35 * edge), n) - 0.25 * blitz
+    t_pressure = 1.6 + rng.gamma(2.0, 1.0 * np.exp(0.35 * edge), n) - 0.25 * blitz
     pressured = t_pressure < t_plan
     u = rng.random(n)
-    p_sack = np.clip(0.32 - 0.06 * skill, 0.1, 0.6)
+    p_sack = np.clip(0.2 - 0.04 * skill, 0.05, 0.4)
     sack = pressured & (u < p_sack)
-    scramble = pressured & ~sack & (u < p_sack + 0.16)
+    scramble = pressured & ~sack & (u < p_sack + 0.12)
     hurried = pressured & ~sack & ~scramble
     t_release = np.where(hurried, t_pressure + rng.uniform(0.1, 0.5, n), t_plan)
     t_release = np.where(sack, t_pressure + 0.3, np.where(scramble, t_pressure + 0.2, t_release))
@@ -93,12 +93,12 @@ def choose_target(
 ) -> np.ndarray:
     """The passer's read: index of the targeted receiver.
 
-    Utility = (1 + 0.4 skill) * min(sep, 6) + 0.05 * depth; choice ~ softmax(utility / 0.7). Skilled
+    Utility = (1 + 0.4 skill) * min(sep, 6) + 0.02 * depth; choice ~ softmax(utility / 0.7). Skilled
     passers weigh separation more, so they find the open man more often.
     """
     util = (1.0 + 0.4 * np.clip(skill_N, -2, 2))[:, None] * np.minimum(
         sep_NxR, 6.0
-    ) + 0.05 * depth_NxR
+    ) + 0.02 * depth_NxR
     gumbel = -np.log(-np.log(rng.random(sep_NxR.shape)))
     return np.argmax(util / 0.7 + gumbel, axis=1)
 

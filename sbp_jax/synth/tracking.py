@@ -85,20 +85,16 @@ _ROUTES = {
     "post": (10, 14, 40, 1.0, 0.95, 0),
     "corner": (10, 14, -40, 1.0, 0.95, 0),
     "dig": (8, 14, 90, 1.0, 0.85, 0),
-    "out": (5, 12, -90, 1.0, 0.85, 0),
+    "out": (3, 10, -90, 1.0, 0.85, 0),
     "slant": (2, 4, 55, 1.0, 0.95, 0),
     "curl": (5, 12, 180, 0.8, 0.2, 1),
     "cross": (4, 7, 90, 1.0, 0.85, 0),
-    "seam": (10, 15, 0, 1.0, 1.0, 0),
+    "seam": (10, 15, 0, 1.0, 1.0, 0), "hitch": (3, 6, 180, 0.8, 0.2, 1),
+    "check": (-1, 1, -90, 1.0, 0.5, 0),
 }
 _WR_TREE = {
-    "go": 0.14,
-    "post": 0.12,
-    "corner": 0.10,
-    "dig": 0.16,
-    "out": 0.16,
-    "slant": 0.14,
-    "curl": 0.18,
+    "go": .07, "post": .07, "corner": .06, "dig": .12, "out": .16, "slant": .16, "curl": .18,
+    "hitch": .18,
 }
 _TE_TREE = {"cross": 0.3, "out": 0.2, "curl": 0.3, "seam": 0.2}
 
@@ -171,7 +167,7 @@ def build_paths(
     )  # [N, 5, 2]
     route = np.concatenate(
         [
-            np.tile(np.array([[1.0, 1.0, -60.0, 1.0, 0.9, 0.0]]), (n, 1))[:, None],  # RB flat
+            np.tile(np.array([_ROUTES["check"]], float), (n, 1))[:, None],  # RB check-down
             _draw_routes(rng, _TE_TREE, n)[:, None],
             _draw_routes(rng, _WR_TREE, 3 * n).reshape(n, 3, 6),
         ],
@@ -181,7 +177,7 @@ def build_paths(
     depth = np.minimum(depth, (FIELD_X - 3.0) - los[:, None])
     speed = np.array([5.6, 6.3, 7.2, 7.2, 7.0]) + 0.35 * rec_q_Nx5 + rng.normal(0, 0.25, (n, 5))
     to_mid = np.where(rec_a[..., 1] < FIELD_Y / 2, 1.0, -1.0)
-    stem_y = rec_a[..., 1] + np.array([-4.5, 0.0, 0.0, 0.0, 0.0])  # RB releases to the flat
+    stem_y = rec_a[..., 1] + np.array([-4.5, 0.0, 0.0, 0.0, 0.0])  # RB releases to the side
     stem = xy(los[:, None] + depth, stem_y)
     t1 = np.linalg.norm(stem - rec_a, axis=-1) / speed
     ang = np.deg2rad(route[..., 2])
@@ -201,9 +197,10 @@ def build_paths(
     off1 = np.zeros((n, L.N_SLOTS, 2))
     tcov = np.ones((n, L.N_SLOTS))
     gap = rec_q_Nx5 - cov_q_Nx5
-    cushion = np.stack([xy(4.5, -2.0), xy(4.0, 1.0), xy(6.5, 0.0), xy(6.5, 0.0), xy(5.0, 0.5)])
+    cushion = np.stack([xy(9.5, -2.0), xy(5.5, 1.0), xy(6.5, 0.0), xy(6.5, 0.0), xy(5.0, 0.5)])
     def_a = rec_a + cushion + xy(rng.uniform(-1, 1.5, (n, 5)), rng.normal(0, 0.6, (n, 5)))
     def_a[..., 1] = np.clip(def_a[..., 1], 1.0, FIELD_Y - 1.0)
+    def_a[..., 0] = np.maximum(def_a[..., 0], los[:, None] + 1.5)   # onside at the snap
     radius = rng.gamma(2.0, 0.5 * np.exp(0.25 * gap))
     trail = np.deg2rad(rng.normal(0, 80, (n, 5)))
     wt[:, L.MAN_DEFENDERS] = wt[:, L.MAN_RECEIVERS]
