@@ -1,6 +1,8 @@
 """Play data: Big Data Bowl ingest, the on-disk play store, batching and splits."""
 
 from sbp_jax.data.batching import Batch, BatchIterator, make_batch, shard
+from sbp_jax.data.ingest import IngestError, ingest
+from sbp_jax.data.schemas import SchemaError
 from sbp_jax.data.splits import split_by_game
 from sbp_jax.data.store import FEATURE_NAMES, FORMAT_VERSION, NormStats, PlayStore, StoreError
 
@@ -9,9 +11,12 @@ __all__ = [
     "FORMAT_VERSION",
     "Batch",
     "BatchIterator",
+    "IngestError",
     "NormStats",
     "PlayStore",
+    "SchemaError",
     "StoreError",
+    "ingest",
     "make_batch",
     "shard",
     "split_by_game",
