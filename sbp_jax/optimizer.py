@@ -5,21 +5,28 @@ raised continues on exactly the learning-rate path it would have followed anyway
 
 from __future__ import annotations
 
+import functools
+
 import optax
 
 from sbp_jax.config import TrainConfig
 
 
-def learning_rate(cfg: TrainConfig) -> optax.Schedule:
-    """Linear warmup from 0 over `warmup_steps`, then constant `learning_rate`."""
-    if cfg.warmup_steps <= 0:
-        return optax.constant_schedule(cfg.learning_rate)
-    return optax.linear_schedule(0.0, cfg.learning_rate, cfg.warmup_steps)
-
-
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
     """Clip (if `grad_clip` > 0) then AdamW."""
-    adamw = optax.adamw(learning_rate(cfg), weight_decay=cfg.weight_decay)
-    if cfg.grad_clip > 0:
-        return optax.chain(optax.clip_by_global_norm(cfg.grad_clip), adamw)
+    return _make(cfg.learning_rate, cfg.warmup_steps, cfg.weight_decay, cfg.grad_clip)
+
+
+@functools.cache
+def _make(lr: float, warmup_steps: int, weight_decay: float, grad_clip: float):
+    # Cached on the optimizer's own settings: runs that differ only in other keys (epochs, batch
+    # size, ...) get the same hashable transformation and reuse the compiled train step.
+    schedule = (
+        optax.linear_schedule(0.0, lr, warmup_steps)
+        if warmup_steps > 0
+        else optax.constant_schedule(lr)
+    )
+    adamw = optax.adamw(schedule, weight_decay=weight_decay)
+    if grad_clip > 0:
+        return optax.chain(optax.clip_by_global_norm(grad_clip), adamw)
     return adamw

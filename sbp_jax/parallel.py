@@ -15,8 +15,6 @@ from typing import Any
 import jax
 import numpy as np
 
-from sbp_jax.train_step import eval_step, train_step
-
 AXIS = "batch"
 
 _ENV = {
@@ -56,10 +54,27 @@ def initialize_distributed(
     return True
 
 
-p_train_step = jax.pmap(
-    functools.partial(train_step, axis_name=AXIS), axis_name=AXIS, donate_argnums=0
-)
-p_eval_step = jax.pmap(functools.partial(eval_step, axis_name=AXIS), axis_name=AXIS)
+@functools.cache
+def _mapped_steps():
+    # Imported here so that this module (and `initialize_distributed`) can be used before anything
+    # touches the JAX backend, as `jax.distributed.initialize` requires.
+    from sbp_jax.train_step import eval_step, train_step
+
+    train = jax.pmap(
+        functools.partial(train_step, axis_name=AXIS), axis_name=AXIS, donate_argnums=0
+    )
+    evaluate = jax.pmap(functools.partial(eval_step, axis_name=AXIS), axis_name=AXIS)
+    return train, evaluate
+
+
+def p_train_step(rstate, batch):
+    """`train_step` mapped over local devices; the replicated state argument is donated."""
+    return _mapped_steps()[0](rstate, batch)
+
+
+def p_eval_step(rstate, batch):
+    """`eval_step` mapped over local devices."""
+    return _mapped_steps()[1](rstate, batch)
 
 
 def replicate(tree: Any) -> Any:

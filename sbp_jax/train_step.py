@@ -128,7 +128,7 @@ def train_step(
     metrics = {
         "loss": _psum(local_sum, axis_name) / total_weight,
         "weight": _psum(weight, axis_name),
-        "grad_norm": optax.global_norm(grads),
+        "grad_norm": optax.tree.norm(grads),
         "nll": nll_B,
     }
     new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)

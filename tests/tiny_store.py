@@ -14,7 +14,13 @@ from sbp_jax.data.store import N_FEATURES, N_SLOTS, PlayStore, StoreWriter
 
 
 def make_tiny_store(
-    path: Path, *, n_games: int = 12, plays_per_game: int = 20, seed: int = 0, max_len: int = 20
+    path: Path,
+    *,
+    n_games: int = 12,
+    plays_per_game: int = 20,
+    seed: int = 0,
+    max_len: int = 20,
+    nan_play: int | None = None,
 ) -> PlayStore:
     rng = np.random.default_rng(seed)
     n = n_games * plays_per_game
@@ -27,6 +33,8 @@ def make_tiny_store(
     static = rng.normal(size=(n, 3)).astype(np.float32)
     signal = 3.0 * static[:, 0] + 2.0 * tracking[ends, 0, 0]
     yards = np.round(np.clip(5.0 + signal + rng.standard_t(3, n) * 2.0, -9, 28)).astype(np.float32)
+    if nan_play is not None:  # a corrupt target, for the non-finite loss test
+        yards[nan_play] = np.nan
     plays = {
         "gameId": np.repeat(np.arange(n_games) + 2021090900, plays_per_game),
         "playId": np.tile(np.arange(plays_per_game) * 10 + 55, n_games),

@@ -1,0 +1,34 @@
+"""One process of the two-process training test (run by tests/test_parallel.py, not by pytest).
+
+usage: multiprocess_worker.py PORT PROCESS_ID NUM_PROCESSES DEVICES STORE WORKDIR [--set k=v ...]
+Trains with `sbp_jax.training.train` on CPU devices joined over gloo collectives.
+"""
+
+import sys
+
+import jax
+
+
+def main() -> None:
+    port, pid, nproc, ndev, store_path, workdir, *overrides = sys.argv[1:]
+    jax.config.update("jax_platforms", "cpu")
+    jax.config.update("jax_num_cpu_devices", int(ndev))
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+
+    from sbp_jax.parallel import initialize_distributed
+
+    initialize_distributed(f"127.0.0.1:{port}", int(nproc), int(pid))
+    assert jax.process_count() == int(nproc) and jax.device_count() == int(nproc) * int(ndev)
+
+    from sbp_jax.config import load_config
+    from sbp_jax.data import PlayStore
+    from sbp_jax.training import train
+
+    cfg = load_config("configs/tiny.toml", [o for o in overrides if o != "--set"])
+    summary = train(cfg, PlayStore.open(store_path), workdir, progress=False)
+    print(f"process {pid}: {summary['step']} steps", flush=True)
+    jax.distributed.shutdown()
+
+
+if __name__ == "__main__":
+    main()

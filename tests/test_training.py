@@ -1,0 +1,163 @@
+"""The training loop: learning, exact resume, config checks on resume, non-finite guard, CLI."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+from tiny_store import make_tiny_store
+
+from sbp_jax.checkpoint import Checkpoints, load_trained
+from sbp_jax.config import ConfigError, load_config
+from sbp_jax.data import NormStats, split_by_game
+from sbp_jax.training import train
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "configs" / "tiny.toml"
+# One padded length (plays <= 16 frames) so each step function compiles once.
+BASE = ["data.time_multiple=16"]
+
+
+def _load_cli():
+    spec = importlib.util.spec_from_file_location("train_cli", ROOT / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train_cli = _load_cli()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return make_tiny_store(tmp_path_factory.mktemp("train") / "store", max_len=16)
+
+
+def _records(workdir: Path) -> list[dict]:
+    return [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+
+
+def _assert_same_params(a, b) -> None:
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_loss_falls_and_workdir_holds_everything(store, tmp_path):
+    cfg = load_config(TINY, [*BASE, "train.epochs=4"])
+    result = train(cfg, store, tmp_path, progress=False)
+    recs = _records(tmp_path)
+    steps = [r for r in recs if "event" not in r]
+    epochs = [r for r in recs if r.get("event") == "epoch_end"]
+    assert [r["step"] for r in steps] == list(range(1, result["step"] + 1))
+    assert len(epochs) == 4
+    first = np.mean([r["loss"] for r in steps[:3]])
+    assert epochs[-1]["train_loss"] < first - 0.3
+    assert epochs[-1]["best_valid_nll"] < epochs[0]["valid_nll"]
+    assert load_config(tmp_path / "config.toml") == cfg
+    # `best` holds the epoch with the lowest validation NLL; `latest` the final state
+    best = load_trained(tmp_path)
+    assert best.valid_nll == min(r["valid_nll"] for r in epochs)
+    latest = load_trained(tmp_path, which="latest")
+    assert latest.step == result["step"]
+    _assert_same_params(latest.params, result["params"])
+    assert latest.config == cfg and latest.store_meta["static_names"] == ["a", "b", "c"]
+    want = NormStats.compute(
+        store, split_by_game(store, valid_fraction=0.2, test_fraction=0.1)["train"]
+    )
+    np.testing.assert_array_equal(latest.norm.track_mean_F, want.track_mean_F)
+    np.testing.assert_array_equal(latest.norm.static_std_S, want.static_std_S)
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted(store, tmp_path):
+    cfg = load_config(TINY, [*BASE, "train.epochs=2", "train.checkpoint_every=4"])
+    full = train(cfg, store, tmp_path / "full", progress=False)
+
+    def crash(step, _metrics):
+        if step == 7:  # after the checkpoint at step 4: steps 5-7 are lost and redone
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(cfg, store, tmp_path / "cut", progress=False, on_step=crash)
+    assert Checkpoints(tmp_path / "cut").latest_step() == 4
+    resumed = train(cfg, store, tmp_path / "cut", progress=False)
+    assert resumed["step"] == full["step"]
+    _assert_same_params(resumed["params"], full["params"])
+    steps = [r["step"] for r in _records(tmp_path / "cut") if "event" not in r]
+    assert steps == list(range(1, full["step"] + 1))  # redone steps are not logged twice
+
+
+def test_resume_checks_the_config(store, tmp_path):
+    cfg = load_config(TINY, [*BASE, "train.epochs=1"])
+    first = train(cfg, store, tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="train.learning_rate"):
+        train(
+            load_config(TINY, [*BASE, "train.epochs=1", "train.learning_rate=0.1"]),
+            store,
+            tmp_path,
+            progress=False,
+        )
+    # more epochs may be added: training continues where it stopped
+    more = train(load_config(TINY, [*BASE, "train.epochs=2"]), store, tmp_path, progress=False)
+    assert more["step"] == 2 * first["step"] and more["epochs"] == 2
+
+
+def test_non_finite_loss_stops_names_the_play_and_keeps_last_good_checkpoint(tmp_path, capsys):
+    store = make_tiny_store(tmp_path / "store", max_len=16, nan_play=37)
+    workdir = tmp_path / "w"
+    code = train_cli.main(
+        [
+            "--config",
+            str(TINY),
+            "--data",
+            str(store.path),
+            "--workdir",
+            str(workdir),
+            "--no-progress",
+            "--set",
+            "train.checkpoint_every=1",
+            *[f"--set={o}" for o in BASE],
+        ]
+    )
+    assert code == 3
+    game, play = store.plays["gameId"][37], store.plays["playId"][37]
+    err = capsys.readouterr().err
+    assert f"(gameId={game}, playId={play})" in err
+    event = _records(workdir)[-1]
+    assert event["event"] == "non_finite_loss" and event["plays"] == [[int(game), int(play)]]
+    good = load_trained(workdir, which="latest")
+    assert good.step == event["step"] - 1
+    assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(good.params))
+
+
+def test_cli_reports_config_errors(tmp_path, capsys):
+    code = train_cli.main(
+        [
+            "--config",
+            str(TINY),
+            "--data",
+            str(tmp_path),
+            "--workdir",
+            str(tmp_path / "w"),
+            "--set",
+            "train.epoch=3",
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "train.epoch" in err and "override" in err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model]\nchannels = 'wide'\n")
+    assert (
+        train_cli.main(
+            ["--config", str(bad), "--data", str(tmp_path), "--workdir", str(tmp_path / "w")]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "model.channels" in err and str(bad) in err
