@@ -10,10 +10,10 @@ with the exponential as the xi -> 0 limit and, for xi < 0, a finite upper end at
 Numerics. Every 1/xi is folded into relative functions that are analytic at 0:
   log S(z)  = -(z/beta) * log1prel(xi z/beta),  log1prel(x) = log1p(x)/x
   G^-1(u)  =  beta * t * exprel(xi t),           exprel(x) = expm1(x)/x,  t = -log(1 - u)
-Both switch to an 8-term Taylor series for |x| < 1e-2 (truncation error < 1e-16), so values AND gradients
-are smooth and NaN-free through xi = 0 in float32 and float64. Every switch uses the double-`where`
-trick: the branch not taken is evaluated on a harmless placeholder, so it cannot put a NaN or inf
-into a gradient.
+Both switch to an 8-term Taylor series for |x| < 1e-2 (truncation error < 1e-16), so values AND
+gradients are smooth and NaN-free through xi = 0 in float32 and float64. Every switch uses the
+double-`where` trick: the branch not taken is evaluated on a harmless placeholder, so it cannot
+put a NaN or inf into a gradient.
 """
 
 from __future__ import annotations

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 from jax.scipy.special import ndtr, ndtri
 
 from sbp_jax.distributions.base import Array, ArrayLike, Distribution, check_finite, check_positive
 
-_HALF_LOG_2PI = 0.5 * float(jnp.log(2 * jnp.pi))
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def _standardize(x: Array, loc: Array, scale: Array) -> tuple[Array, Array, Array]:
