@@ -302,6 +302,40 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 @dataclasses.dataclass
+class _Rows:
+    """Tracking rows of one file's candidate plays; ``p`` is the play's index within the file."""
+
+    n: int  # plays in this file
+    p: np.ndarray
+    frame: np.ndarray
+    nid: np.ndarray  # -1 for the ball
+    x: np.ndarray
+    y: np.ndarray
+    s: np.ndarray
+    a: np.ndarray
+    o: np.ndarray
+    dir: np.ndarray
+    ball: np.ndarray
+    offense: np.ndarray
+    qb: np.ndarray
+    events: tuple[np.ndarray, list]  # dictionary codes, dictionary
+
+    def per_play(self, mask_R: np.ndarray, values_R: np.ndarray) -> np.ndarray:
+        """Per play, the value of the (single) row selected by ``mask_R``; NaN where none."""
+        out = np.full(self.n, np.nan)
+        out[self.p[mask_R]] = values_R[mask_R]
+        return out
+
+    def event_frame(self, groups, after_P: np.ndarray | None = None) -> np.ndarray:
+        """First frame of an event of the first group present (manual, then automatic); else -1."""
+        out = np.full(self.n, -1)
+        for names in groups:
+            mask = _code_mask(*self.events, names)
+            out = np.where(out < 0, F.first_frame(self.p, self.frame, mask, self.n, after_P), out)
+        return out
+
+
+@dataclasses.dataclass
 class _WeekOut:
     cand: np.ndarray  # kept candidate indices, in store order
     tracking: np.ndarray  # [frames, 22, 8]
@@ -310,40 +344,31 @@ class _WeekOut:
     attrs: dict[str, np.ndarray]  # per kept play: los, air_yards, passer_id, ... from tracking
 
 
-def _process_week(
+def _read_rows(
     path: Path,
     release: Release,
     plays: _Plays,
     players: dict[str, np.ndarray],
     done: np.ndarray,
     report: _Report,
-) -> tuple[_WeekOut, int]:
+) -> tuple[_Rows, np.ndarray, np.ndarray, int]:
+    """Rows of the not yet ingested candidate plays of one tracking file (orphans are reported).
+
+    Returns the rows, the file's candidate indices, its plays' left-direction flags, and the number
+    of rows read.
+    """
     cols = dict(release.tracking_columns)
     header = read_header(path)
     cols.update({k: v for k, v in release.tracking_optional.items() if v in header})
-    want = [
-        "gameId",
-        "playId",
-        "nflId",
-        "frameId",
-        "team",
-        "playDirection",
-        "event",
-        "x",
-        "y",
-        "s",
-        "a",
-        "o",
-        "dir",
-    ] + (["position"] if "position" in cols else [])
-    file_cols = [cols[c] for c in want]
-    t = read_csv(
-        path,
-        file_cols,
-        {cols[c]: _DICT for c in ("team", "playDirection", "event", "position") if c in cols}
-        | {"gameId": pa.int64(), "playId": pa.int64(), "frameId": pa.int64(), "nflId": pa.float64()}
-        | {cols[c]: pa.float64() for c in ("x", "y", "s", "a", "o", "dir")},
+    strings = [c for c in ("team", "playDirection", "event", "position") if c in cols]
+    numbers = ["x", "y", "s", "a", "o", "dir"]
+    want = ["gameId", "playId", "nflId", "frameId"] + strings + numbers
+    types = (
+        {"gameId": pa.int64(), "playId": pa.int64(), "frameId": pa.int64(), "nflId": pa.float64()}
+        | dict.fromkeys(strings, _DICT)
+        | dict.fromkeys(numbers, pa.float64())
     )
+    t = read_csv(path, [cols[c] for c in want], {cols[c]: v for c, v in types.items()})
     t = t.rename_columns(want)
     n_rows = t.num_rows
 
@@ -358,122 +383,121 @@ def _process_week(
         t = t.filter(pa.array(keep_R))
         cand_R = cand_R[keep_R]
     cands = np.flatnonzero(np.bincount(cand_R, minlength=len(done)))
+    done[cands] = True
     local_of_cand = np.zeros(len(done), np.int64)
     local_of_cand[cands] = np.arange(len(cands))
-    p_R = local_of_cand[cand_R]  # play index within this file
-    n = len(cands)
-    done[cands] = True
+    p_R = local_of_cand[cand_R]
 
-    frame_R = _np(t, "frameId")
     nid_R = np.nan_to_num(_np(t, "nflId"), nan=-1).astype(np.int64)
     team_R, team_dict = _codes(t, "team")
-    ev_R, ev_dict = _codes(t, "event")
-    dir_code_R, dir_dict = _codes(t, "playDirection")
-    x_R, y_R = _np(t, "x"), _np(t, "y")
     ball_R = _code_mask(team_R, team_dict, ("football",)) | (nid_R < 0)
-
-    # events -> snap / release / arrival frames (manual events first, automatic as fallback)
-    def event_frame(groups, after=None):
-        out = np.full(n, -1)
-        for names in groups:
-            f = F.first_frame(p_R, frame_R, _code_mask(ev_R, ev_dict, names), n, after)
-            out = np.where(out < 0, f, out)
-        return out
-
-    snap_P = event_frame(SNAP_EVENTS)
-    release_P = event_frame(RELEASE_EVENTS, after=np.maximum(snap_P, 0))
-    arrival_P = event_frame((ARRIVAL_EVENTS,), after=np.maximum(release_P, 0))
-    reason = np.full(n, "", object)
-
-    def flag(mask_P, code):
-        reason[(reason == "") & mask_P] = code
-
-    # duplicated (play, player, frame) rows
-    if len(frame_R) and (frame_R.max() >= 1 << 20 or nid_R.max() >= (1 << 20) - 1):
-        raise IngestError(f"{path}: frameId or nflId beyond 2^20")
-    # (play, player, frame) order: files sorted by play and player sort in linear time (timsort)
-    rowkey = np.sort((p_R << 40) | ((nid_R + 1) << 20) | frame_R, kind="stable")
-    dup = np.zeros(n, bool)
-    dup[(rowkey[1:][rowkey[1:] == rowkey[:-1]] >> 40)] = True
-    flag(dup, "duplicate_rows")
-    flag(snap_P < 0, "no_snap")
-    flag(release_P < 0, "no_release")
-
-    left_P = np.zeros(n, bool)
-    left_P[p_R] = _code_mask(dir_code_R, dir_dict, ("left",))
-    ball_x_snap_P, ball_y_snap_P = np.full(n, np.nan), np.full(n, np.nan)
-    at_snap_R = frame_R == snap_P[p_R]
-    m = ball_R & at_snap_R
-    ball_x_snap_P[p_R[m]], ball_y_snap_P[p_R[m]] = x_R[m], y_R[m]
-    flag(np.isnan(ball_x_snap_P), "no_ball_row")
-
-    # offense: team code equal to the possession team (BDB 2021: "home"/"away")
+    # offense = the possession team's label; BDB 2021 style files label teams "home"/"away"
     poss = plays.cols["possessionTeam"][cands]
-    if {v for v in team_dict if v is not None} <= {"home", "away", "football"}:  # BDB 2021 style
+    if {v for v in team_dict if v is not None} <= {"home", "away", "football"}:
         poss = np.where(poss == plays.cols["homeTeamAbbr"][cands], "home", "away")
     team_index = {v: i for i, v in enumerate(team_dict)}
     off_code_P = np.array([team_index.get(v, -2) for v in poss], np.int64)
-    player_R = ~ball_R
-    off_R = player_R & (team_R == off_code_P[p_R])
-
-    # passer: charted (PFF / player_play) else the offensive QB nearest the ball at the snap
-    passer_P = plays.passer_pref[cands].copy()
-    snap_rows = np.flatnonzero(player_R & at_snap_R)
-    if "position" in want:
-        pos_R, pos_dict = _codes(t, "position")
-        qb_R = _code_mask(pos_R, pos_dict, ("QB",))
+    if "position" in t.column_names:
+        qb_R = _code_mask(*_codes(t, "position"), ("QB",))
     else:
         pi, found = _lookup(players["nflId"], nid_R)
         qb_R = found & (players["position"][pi] == "QB")
-    qb_rows = snap_rows[off_R[snap_rows] & qb_R[snap_rows]]
-    if len(qb_rows):
-        d = np.hypot(
-            x_R[qb_rows] - ball_x_snap_P[p_R[qb_rows]], y_R[qb_rows] - ball_y_snap_P[p_R[qb_rows]]
-        )
-        d = np.nan_to_num(d, nan=np.inf)
-        nearest = qb_rows[F.rank_within_groups(p_R[qb_rows], d) == 0]
-        fallback_P = np.full(n, -1)
-        fallback_P[p_R[nearest]] = nid_R[nearest]
-        passer_P = np.where(passer_P < 0, fallback_P, passer_P)
+    left_P = np.zeros(len(cands), bool)
+    left_P[p_R] = _code_mask(*_codes(t, "playDirection"), ("left",))
+    rows = _Rows(
+        n=len(cands),
+        p=p_R,
+        frame=_np(t, "frameId"),
+        nid=nid_R,
+        **{c: _np(t, c) for c in numbers},
+        ball=ball_R,
+        offense=~ball_R & (team_R == off_code_P[p_R]),
+        qb=qb_R,
+        events=_codes(t, "event"),
+    )
+    if len(nid_R) and (rows.frame.max() >= 1 << 20 or nid_R.max() >= (1 << 20) - 1):
+        raise IngestError(f"{path}: frameId or nflId beyond 2^20")
+    return rows, cands, left_P, n_rows
+
+
+def _duplicated(r: _Rows) -> np.ndarray:
+    """Plays with two rows for one (player, frame)."""
+    # (play, player, frame) order: files sorted by play and player sort in linear time (timsort)
+    key = np.sort((r.p << 40) | ((r.nid + 1) << 20) | r.frame, kind="stable")
+    dup = np.zeros(r.n, bool)
+    dup[key[1:][key[1:] == key[:-1]] >> 40] = True
+    return dup
+
+
+def _passer(r: _Rows, charted_P: np.ndarray, at_snap_R: np.ndarray, ball_x_P, ball_y_P):
+    """The charted passer, else the offensive QB nearest the ball at the snap (-1: none)."""
+    qb_rows = np.flatnonzero(at_snap_R & r.offense & r.qb)
+    d = np.hypot(r.x[qb_rows] - ball_x_P[r.p[qb_rows]], r.y[qb_rows] - ball_y_P[r.p[qb_rows]])
+    nearest = qb_rows[F.rank_within_groups(r.p[qb_rows], np.nan_to_num(d, nan=np.inf)) == 0]
+    fallback_P = np.full(r.n, -1)
+    fallback_P[r.p[nearest]] = r.nid[nearest]
+    return np.where(charted_P < 0, fallback_P, charted_P)
+
+
+def _process_week(
+    path: Path,
+    release: Release,
+    plays: _Plays,
+    players: dict[str, np.ndarray],
+    done: np.ndarray,
+    report: _Report,
+) -> tuple[_WeekOut, int]:
+    """Checks, slots and features of one tracking file's plays (all vectorized over rows)."""
+    r, cands, left_P, n_rows = _read_rows(path, release, plays, players, done, report)
+    n = r.n
+    reason = np.full(n, "", object)
+
+    def flag(mask_P, code):  # the first failing check names the reason
+        reason[(reason == "") & mask_P] = code
+
+    snap_P = r.event_frame(SNAP_EVENTS)
+    release_P = r.event_frame(RELEASE_EVENTS, after_P=np.maximum(snap_P, 0))
+    arrival_P = r.event_frame((ARRIVAL_EVENTS,), after_P=np.maximum(release_P, 0))
+    flag(_duplicated(r), "duplicate_rows")
+    flag(snap_P < 0, "no_snap")
+    flag(release_P < 0, "no_release")
+
+    at_snap_R = r.frame == snap_P[r.p]
+    ball_x_P, ball_y_P = r.per_play(r.ball & at_snap_R, r.x), r.per_play(r.ball & at_snap_R, r.y)
+    flag(np.isnan(ball_x_P), "no_ball_row")
+    passer_P = _passer(r, plays.passer_pref[cands], at_snap_R & ~r.ball, ball_x_P, ball_y_P)
     flag(passer_P < 0, "no_passer")
-    is_passer_R = nid_R == passer_P[p_R]
-    passer_snap = snap_rows[is_passer_R[snap_rows]]
-    px_P, py_P = np.full(n, np.nan), np.full(n, np.nan)
-    px_P[p_R[passer_snap]], py_P[p_R[passer_snap]] = x_R[passer_snap], y_R[passer_snap]
+    passer_R = r.nid == passer_P[r.p]
+    px_P, py_P = r.per_play(passer_R & at_snap_R, r.x), r.per_play(passer_R & at_snap_R, r.y)
     flag(np.isnan(px_P), "passer_not_tracked")
 
-    # slots at the snap
-    sp = p_R[snap_rows]
-    dist = np.nan_to_num(np.hypot(x_R[snap_rows] - px_P[sp], y_R[snap_rows] - py_P[sp]), nan=np.inf)
-    slot_S = F.assign_slots(sp, ~off_R[snap_rows], is_passer_R[snap_rows], dist)
-    rank_S = np.where(off_R[snap_rows], slot_S, slot_S - F.SLOTS_PER_SIDE)
+    # slots at the snap: side * 11 + rank (passer first, then by distance to the passer)
+    snap_rows = np.flatnonzero(at_snap_R & ~r.ball)
+    sp = r.p[snap_rows]
+    dist = np.hypot(r.x[snap_rows] - px_P[sp], r.y[snap_rows] - py_P[sp])
+    defense_S = ~r.offense[snap_rows]
+    slot_S = F.assign_slots(sp, defense_S, passer_R[snap_rows], np.nan_to_num(dist, nan=np.inf))
     over = np.zeros(n, bool)
-    over[sp[rank_S >= F.SLOTS_PER_SIDE]] = True
+    over[sp[slot_S - F.SLOTS_PER_SIDE * defense_S >= F.SLOTS_PER_SIDE]] = True
     flag(over, "too_many_players")
 
-    # the snap..release window of player rows
-    win_R = player_R & (frame_R >= snap_P[p_R]) & (frame_R <= release_P[p_R])
-    win = np.flatnonzero(win_R)
-    wp = p_R[win]
-    value_cols = {c: _np(t, c) for c in ("s", "a", "o", "dir")}
-    value_cols.update(x=x_R, y=y_R)
+    # the snap..release window of player rows: no NA, every snap player in every frame
+    win = np.flatnonzero(~r.ball & (r.frame >= snap_P[r.p]) & (r.frame <= release_P[r.p]))
+    wp = r.p[win]
     na_cols = {
-        c: np.bincount(wp[np.isnan(value_cols[c][win])], minlength=n) > 0
+        c: np.bincount(wp[np.isnan(getattr(r, c)[win])], minlength=n) > 0
         for c in ("x", "y", "s", "a", "dir")
     }
-    na_P = np.logical_or.reduce(list(na_cols.values()))
-    flag(na_P, "missing_tracking_values")
-
+    flag(np.logical_or.reduce(list(na_cols.values())), "missing_tracking_values")
     n_frames_P = release_P - snap_P + 1
-    snap_key = (sp << 21) | nid_R[snap_rows]
+    snap_key = (sp << 21) | r.nid[snap_rows]
     order = np.argsort(snap_key)
-    si, found = _lookup(snap_key[order], (wp << 21) | nid_R[win])
-    not_at_snap = np.zeros(n, bool)
-    not_at_snap[wp[~found]] = True
+    si, found = _lookup(snap_key[order], (wp << 21) | r.nid[win])
+    incomplete = np.zeros(n, bool)
+    incomplete[wp[~found]] = True  # a player who was not on the field at the snap
     counts = np.bincount(si[found], minlength=len(snap_rows))
-    short = np.zeros(n, bool)
-    short[sp[order][counts != n_frames_P[sp[order]]]] = True
-    flag(not_at_snap | short, "frames_missing")
+    incomplete[sp[order][counts != n_frames_P[sp[order]]]] = True
+    flag(incomplete, "frames_missing")
 
     for code in np.unique(reason[reason != ""]):
         m = np.flatnonzero(reason == code)
@@ -482,53 +506,38 @@ def _process_week(
             detail = [f"{path.name}: NA in {[c for c, v in na_cols.items() if v[i]]}" for i in m]
         report.drop(plays.cols["gameId"][cands[m]], plays.cols["playId"][cands[m]], code, detail)
 
-    # outputs for the kept plays
+    # features of the kept plays' window rows, scattered to (frame, slot)
     keep_P = reason == ""
-    out_idx_P = np.cumsum(keep_P) - 1
+    out_P = np.cumsum(keep_P) - 1
     lengths = n_frames_P[keep_P].astype(np.int32)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    los_P = np.where(left_P, F.FIELD_LENGTH - ball_x_snap_P, ball_x_snap_P)
-
-    slot_W = slot_S[order][si]
+    los_P = np.where(left_P, F.FIELD_LENGTH - ball_x_P, ball_x_P)
     kw = keep_P[wp]
     rows, wpk = win[kw], wp[kw]
     tracking = np.zeros((offsets[-1], N_SLOTS, N_FEATURES), np.float32)
     feats = F.frame_features(
-        left_P[wpk],
-        x_R[rows],
-        y_R[rows],
-        value_cols["s"][rows],
-        value_cols["a"][rows],
-        value_cols["dir"][rows],
-        value_cols["o"][rows],
-        los_P[wpk],
+        left_P[wpk], r.x[rows], r.y[rows], r.s[rows], r.a[rows], r.dir[rows], r.o[rows], los_P[wpk]
     )
-    tracking[offsets[out_idx_P[wpk]] + frame_R[rows] - snap_P[wpk], slot_W[kw]] = feats
+    tracking[offsets[out_P[wpk]] + r.frame[rows] - snap_P[wpk], slot_S[order][si][kw]] = feats
     presence = np.zeros((int(keep_P.sum()), N_SLOTS), bool)
     ks = keep_P[sp]
-    presence[out_idx_P[sp[ks]], slot_S[ks]] = True
+    presence[out_P[sp[ks]], slot_S[ks]] = True
 
-    # pressure (geometric) and air yards
-    at_rel = win[frame_R[win] == release_P[wp]]
-    qx_P, qy_P = np.full(n, np.nan), np.full(n, np.nan)
-    pr = at_rel[is_passer_R[at_rel]]
-    qx_P[p_R[pr]], qy_P[p_R[pr]] = x_R[pr], y_R[pr]
-    dr = at_rel[~off_R[at_rel]]
-    nearest_def_P = np.full(n, np.inf)
-    np.minimum.at(
-        nearest_def_P, p_R[dr], np.hypot(x_R[dr] - qx_P[p_R[dr]], y_R[dr] - qy_P[p_R[dr]])
-    )
-    arr_ball = ball_R & (frame_R == arrival_P[p_R]) & (arrival_P[p_R] >= 0)
-    ball_x_arr_P = np.full(n, np.nan)
-    ball_x_arr_P[p_R[arr_ball]] = x_R[arr_ball]
-    air_P = np.where(left_P, F.FIELD_LENGTH - ball_x_arr_P, ball_x_arr_P) - los_P
+    # split attributes: nearest defender at the release, air yards at the pass's arrival
+    at_rel_R = r.frame == release_P[r.p]
+    qx_P, qy_P = r.per_play(passer_R & at_rel_R, r.x), r.per_play(passer_R & at_rel_R, r.y)
+    dr = np.flatnonzero(at_rel_R & ~r.ball & ~r.offense)
+    nearest_P = np.full(n, np.inf)
+    np.minimum.at(nearest_P, r.p[dr], np.hypot(r.x[dr] - qx_P[r.p[dr]], r.y[dr] - qy_P[r.p[dr]]))
+    arrival_x_P = r.per_play(r.ball & (r.frame == arrival_P[r.p]) & (arrival_P[r.p] >= 0), r.x)
+    air_P = np.where(left_P, F.FIELD_LENGTH - arrival_x_P, arrival_x_P) - los_P
 
     k = keep_P
     attrs = {
         "los_x": los_P[k],
         "air_yards": air_P[k],
         "passer_id": passer_P[k],
-        "nearest_defender_yds": nearest_def_P[k],
+        "nearest_defender_yds": np.where(np.isinf(nearest_P), np.nan, nearest_P)[k],
         "snap_frameId": snap_P[k],
         "release_frameId": release_P[k],
         "play_direction": np.where(left_P[k], "left", "right"),
@@ -557,7 +566,7 @@ def _play_table(
     pi, found = _lookup(players["nflId"], attrs["passer_id"])
     names = np.where(found, players["displayName"][pi], "")
     pff = plays.pressure_pff[cand]
-    geometric = attrs["nearest_defender_yds"] <= F.PRESSURE_RADIUS_YDS
+    geometric = attrs["nearest_defender_yds"] < F.PRESSURE_RADIUS_YDS
     defense = c.get(
         "defensiveTeam", np.where(offense_home, c["visitorTeamAbbr"], c["homeTeamAbbr"])
     )
