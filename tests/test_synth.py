@@ -18,8 +18,8 @@ from sbp_jax.synth.__main__ import main as cli_main
 EXPECTED_HEADERS = {
     "week1.csv": "gameId,playId,nflId,frameId,time,jerseyNumber,team,playDirection,x,y,s,a,dis,o,"
     "dir,event",
-    "plays.csv": "gameId,playId,playDescription,quarter,down,yardsToGo,possessionTeam,defensiveTeam,"
-    "yardlineSide,yardlineNumber,gameClock,preSnapHomeScore,preSnapVisitorScore,passResult,"
+    "plays.csv": "gameId,playId,playDescription,quarter,down,yardsToGo,possessionTeam,"
+    "defensiveTeam,yardlineSide,yardlineNumber,gameClock,preSnapHomeScore,preSnapVisitorScore,passResult,"
     "penaltyYards,prePenaltyPlayResult,playResult,foulName1,foulNFLId1,foulName2,foulNFLId2,"
     "foulName3,foulNFLId3,absoluteYardlineNumber,offenseFormation,personnelO,defendersInBox,"
     "personnelD,dropBackType,pff_playAction,pff_passCoverage,pff_passCoverageType",
@@ -155,7 +155,8 @@ def test_events_match_truth_and_ball_with_passer(tracks, tiny):
     n_released = 0
     for i in range(len(truth["playId"])):
         rows = key == int(truth["gameId"][i]) * 10_000 + int(truth["playId"][i])
-        events = {e: frame[rows & ball & (tracks["event"] == e)] for e in set(tracks["event"][rows])}
+        ev = tracks["event"]
+        events = {e: frame[rows & ball & (ev == e)] for e in set(ev[rows])}
         snap = int(truth["snap_frameId"][i])
         assert [e for e, f in events.items() if snap in f and e != "None"] in (
             ["ball_snap"], ["autoevent_ballsnap"])
@@ -171,12 +172,14 @@ def test_events_match_truth_and_ball_with_passer(tracks, tiny):
         assert rel_events[0] in ("pass_forward", "pass_shovel", "autoevent_passforward")
         outcome = {"C": "pass_outcome_caught", "I": "pass_outcome_incomplete",
                    "IN": "pass_outcome_interception"}[result]
-        assert events["pass_arrived"][0] > release and events[outcome][0] > events["pass_arrived"][0]
+        arrived = events["pass_arrived"][0]
+        assert arrived > release and events[outcome][0] > arrived
         # The ball travels with the passer from shortly after the snap through the release.
         passer = rows & (nfl == truth["passer_nflId"][i])
         held = np.arange(snap + 3, release + 1)
         pxy = np.stack([_num(tracks["x"][passer]), _num(tracks["y"][passer])], 1)[held - 1]
-        bxy = np.stack([_num(tracks["x"][rows & ball]), _num(tracks["y"][rows & ball])], 1)[held - 1]
+        on_ball = rows & ball
+        bxy = np.stack([_num(tracks["x"][on_ball]), _num(tracks["y"][on_ball])], 1)[held - 1]
         assert np.abs(pxy - bxy).max() < 0.02
     assert n_released >= 15
 

@@ -1,10 +1,8 @@
 """Generates a synthetic league week by week and writes it in the Big Data Bowl 2023 schema.
 
 See docs/synthetic_league.md for the generative model. One week is simulated at a time (vectorized
-over its
-plays), its tracking streamed to ``week{N}.csv`` in chunks of plays; the small tables are written
-at the end.
-Every file goes to a temp path first and is renamed when complete.
+over its plays), its tracking streamed to ``week{N}.csv`` in chunks of plays; the small tables are
+written at the end. Every file goes to a temp path first and is renamed when complete.
 """
 
 from __future__ import annotations
@@ -193,8 +191,7 @@ def generate_league(
     """Writes a synthetic season (BDB 2023 schema + ground truth) into ``out_dir``.
 
     Deterministic for (weeks, seed, n_teams, dropbacks_per_team_game). ``progress(week)`` is called
-    after
-    each week is written. Returns summary counts.
+    after each week is written. Returns summary counts.
     """
     _validate(weeks, seed, n_teams, dropbacks_per_team_game)
     out = Path(out_dir)
@@ -636,6 +633,8 @@ def _tracking_columns(
     rank, f = np.divmod(q, n_frames_P[p])
     slot = order_Px23[p, rank]
     m = starts[p] + f
+    ms_M = base_ms_P[frames.play_M] + 100 * frames.f_M
+    time_M = pc.strftime(pa.array(ms_M, pa.timestamp("ms")), format="%Y-%m-%dT%H:%M:%S")
     ball = slot == 22
     s22 = np.minimum(slot, 21)
     ids_R = ids_Px22[p, s22]
@@ -645,9 +644,7 @@ def _tracking_columns(
         "playId": play_id_P[p],
         "nflId": pa.array(ids_R, mask=ball),
         "frameId": f + 1,
-        "time": pc.strftime(
-            pa.array(base_ms_P[p] + 100 * f, pa.timestamp("ms")), format="%Y-%m-%dT%H:%M:%S"
-        ),
+        "time": time_M.take(pa.array(m)),
         "jerseyNumber": pa.array(jersey_Px22[p, s22], mask=ball),
         "team": _TEAM_NAMES.take(pa.array(team)),
         "playDirection": _DIRECTIONS.take(pa.array(flip_P[p].astype(np.int64))),

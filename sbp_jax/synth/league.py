@@ -1,12 +1,9 @@
 """Teams, rosters, player qualities and the schedule of the synthetic league.
 
 Every team fields the same 22-slot lineup on every snap (slot order below); a starter quarterback
-and a
-backup. Team-level latent qualities (pass blocking, pass rush) and per-player qualities (receivers'
-route
-running, defenders' coverage) differ between teams; quarterbacks carry the latent ``skill`` that
-the score
-is meant to recover (league average = 0).
+and a backup. Team-level latent qualities (pass blocking, pass rush) and per-player qualities
+(receivers' route running, defenders' coverage) differ between teams; quarterbacks carry the latent
+``skill`` that the score is meant to recover (league average = 0).
 """
 
 from __future__ import annotations

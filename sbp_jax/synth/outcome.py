@@ -1,23 +1,18 @@
 """The pass-outcome model: yards gained given the pre-release state and the passer's skill.
 
-For a released pass with target separation ``sep`` (yd, nearest defender at release), air yards
-``air``
-(integer, catch point minus line of scrimmage), ``pressure`` (0/1 at release), ``crowd`` (defenders
-within
-3 yd of the target at release) and passer ``skill``:
+For a released pass with target separation ``sep`` (yd to the nearest defender at release), air
+yards ``air`` (integer: catch point minus line of scrimmage), ``pressure`` (0/1 at release),
+``crowd`` (defenders within 3 yd of the target at release) and passer ``skill``:
 
 * interception with probability p_int, completion with p_comp, else incomplete (0 yards);
-* completion: yards = min(air, to_goal) + K, K = min(round(X), to_goal - min(air, to_goal)) with X
-the
-  yards after catch, a mixture of Gamma(2, theta) (the body) and, with probability w_break, a
-  breakaway
+* completion: yards = min(air, to_goal) + K with K = min(round(X), to_goal - min(air, to_goal)),
+  X the yards after catch: Gamma(2, theta) (the body) or, with probability w_break, a breakaway
   4 + Lomax(alpha=2, sigma=14) (heavy right tail); yards == to_goal is a touchdown;
-* interception: yards = -min(round(R), to_own_goal) with R the return: 0 with probability 0.4, else
+* interception: yards = -min(round(R), to_own) with R the return: 0 with probability 0.4, else
   Exponential(mean 7) (88 %) or Lomax(alpha=1.6, sigma=15) (12 %, long returns).
 
 Every component has a closed-form CDF, so the mid-distribution percentile P(Y < y) + P(Y = y) / 2
-of the
-realized yards under a league-average passer (skill = 0, same state) is computed exactly.
+of the realized yards under a league-average passer (skill = 0, same state) is computed exactly.
 """
 
 from __future__ import annotations

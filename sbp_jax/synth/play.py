@@ -67,10 +67,9 @@ def sample_timing(
     """Rush vs. protection: when pressure arrives and whether the passer throws, is sacked or runs.
 
     edge = pass-blocking quality minus pass-rush quality. The passer plans to throw at ~2.8 s;
-    pressure
-    arrives at 1.5 s + Gamma(2, 0.9 e^{0.35 edge}) (earlier against blitzes). Pressured before the
-    plan,
-    he is sacked (less often when skilled), scrambles, or throws hurried shortly after the pressure.
+    pressure arrives at 1.6 s + Gamma(2, e^{0.35 edge}) (0.25 s earlier against blitzes). Pressured
+    before the plan, he is sacked (less often when skilled), scrambles, or throws hurried shortly
+    after the pressure.
     """
     n = edge.shape[0]
     t_plan = 1.7 + rng.gamma(3.0, 0.36, n) + 0.4 * play_action

@@ -2,14 +2,12 @@
 
 Coordinates here are *normalized*: the offense moves toward +x, the line of scrimmage is at x = los.
 Each player follows a piecewise-linear path through a few waypoints (alignment, dropback, route
-stem and
-break, rush lane, ...); man-coverage defenders follow their receiver's path with a time lag and a
-drifting offset. Raw paths are clipped to the field and smoothed with a causal 0.5 s moving
-average, so
-positions are continuous and speeds/accelerations bounded, and positions before a time depend only
-on
-the plan up to that time (post-release corrections cannot leak into pre-release frames).
-Speeds, accelerations, distances and directions are all derived from the (rounded) positions.
+stem and break, rush lane, ...); man-coverage defenders follow their receiver's path with a time
+lag and a drifting offset. Raw paths are clipped to the field and smoothed with a causal 0.8 s
+moving average, so positions are continuous and speeds/accelerations bounded, and positions before
+a time depend only on the plan up to that time (post-release corrections cannot leak into pre-
+release frames). Speeds, accelerations, distances and directions are all derived from the (rounded)
+positions.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ from sbp_jax.synth.play import FPS
 
 FIELD_X, FIELD_Y = 120.0, 53.3
 MARGIN = 0.3
-SMOOTH_OFFSETS = np.arange(0.0, -0.5, -0.1)  # causal moving average over 0.5 s
+SMOOTH_OFFSETS = np.arange(0.0, -0.75, -0.1)  # causal moving average over 0.8 s
 K = 6  # waypoints per player path
 FAR = 30.0  # a time after every play's end
 
@@ -40,8 +38,7 @@ class Paths(NamedTuple):
 
 
 def _stack(times: list, points: list) -> tuple[np.ndarray, np.ndarray]:
-    """Waypoint lists -> ([N, K], [N, K, 2]), padding by repeating the last waypoint later in
-    time."""
+    """Waypoint lists -> ([N, K], [N, K, 2]), padded by repeating the last waypoint later on."""
     n = np.broadcast_shapes(*[np.shape(p)[:-1] for p in points])[0]
     times = [np.broadcast_to(np.asarray(t, float), (n,)) for t in times]
     points = [np.broadcast_to(np.asarray(p, float), (n, 2)) for p in points]
@@ -51,30 +48,33 @@ def _stack(times: list, points: list) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(times, 1), np.stack(points, 1)
 
 
-def _interp(wt_MxSxK: np.ndarray, wxy_MxSxKx2: np.ndarray, t_MxS: np.ndarray) -> np.ndarray:
-    """Piecewise-linear path position at times t (clamped at both ends)."""
-    seg = np.clip((wt_MxSxK <= t_MxS[..., None]).sum(-1) - 1, 0, K - 2)[..., None]
-    t0 = np.take_along_axis(wt_MxSxK, seg, -1)[..., 0]
-    t1 = np.take_along_axis(wt_MxSxK, seg + 1, -1)[..., 0]
-    p0 = np.take_along_axis(wxy_MxSxKx2, seg[..., None], -2)[..., 0, :]
-    p1 = np.take_along_axis(wxy_MxSxKx2, seg[..., None] + 1, -2)[..., 0, :]
-    frac = np.clip((t_MxS - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
-    return p0 + frac[..., None] * (p1 - p0)
-
-
-def _raw(paths: Paths, idx_M: np.ndarray, t_M: np.ndarray) -> np.ndarray:
-    t_MxS = t_M[:, None] - paths.lag_NxS[idx_M]
-    pos = _interp(paths.wt_NxSxK[idx_M], paths.wxy_NxSxKx2[idx_M], t_MxS)
-    w = np.clip(t_M[:, None] / paths.tcov_NxS[idx_M], 0.0, 1.0)[..., None]
-    off0 = paths.off0_NxSx2[idx_M]
-    pos = pos + off0 + w * (paths.off1_NxSx2[idx_M] - off0)
-    lo, hi = np.array([MARGIN, MARGIN]), np.array([FIELD_X - MARGIN, FIELD_Y - MARGIN])
-    return np.clip(pos, lo, hi)
+def _interp(wt_MxSxK: np.ndarray, wxy_MxSxKx2: np.ndarray, t_MxS: np.ndarray,
+            step_MxSxKx2: np.ndarray | None = None) -> np.ndarray:
+    """Piecewise-linear path position at times t, clamped at both ends: the first waypoint plus
+    each segment's displacement (``step``, precomputable) times the clipped fraction covered."""
+    if step_MxSxKx2 is None:
+        step_MxSxKx2 = np.diff(wxy_MxSxKx2, axis=-2)
+    t0, t1 = wt_MxSxK[..., :-1], wt_MxSxK[..., 1:]
+    frac = np.clip((t_MxS[..., None] - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
+    return wxy_MxSxKx2[..., 0, :] + np.einsum("...k,...kd->...d", frac, step_MxSxKx2)
 
 
 def positions_at(paths: Paths, idx_M: np.ndarray, t_M: np.ndarray) -> np.ndarray:
-    """Smoothed positions [M, 22, 2] of play idx_M[m] at time t_M[m] (s after the snap)."""
-    return np.mean([_raw(paths, idx_M, t_M + d) for d in SMOOTH_OFFSETS], axis=0)
+    """Smoothed positions [M, 22, 2] of play idx_M[m] at time t_M[m] (s after the snap): the mean
+    of the field-clipped raw plan over the causal smoothing window."""
+    wt, wxy = paths.wt_NxSxK[idx_M], paths.wxy_NxSxKx2[idx_M]
+    lag, tcov = paths.lag_NxS[idx_M], paths.tcov_NxS[idx_M]
+    off0 = paths.off0_NxSx2[idx_M]
+    drift = paths.off1_NxSx2[idx_M] - off0
+    lo, hi = np.array([MARGIN, MARGIN]), np.array([FIELD_X - MARGIN, FIELD_Y - MARGIN])
+    step = np.diff(wxy, axis=-2)
+    total = np.zeros(wxy.shape[:2] + (2,))
+    for d in SMOOTH_OFFSETS:
+        t = (t_M + d)[:, None]
+        cover = np.clip(t / tcov, 0.0, 1.0)[..., None]
+        raw = _interp(wt, wxy, t - lag, step) + off0 + cover * drift
+        total += np.clip(raw, lo, hi)
+    return total / len(SMOOTH_OFFSETS)
 
 
 # Route tree: name -> (depth low, depth high, break angle deg toward the middle, seconds to the
@@ -359,7 +359,7 @@ def render(
         t > 0
     )
     w = np.clip((t - (fl.t_release - 0.4)) / 0.4, 0.0, 1.0) * fl.released
-    qb_o = scan + w * _wrap(fl.qb_bearing - scan)
+    qb_o = scan + (1.0 - w) * jitter[:, 0] + w * _wrap(fl.qb_bearing - scan)
     o[:, 0] = np.where(fl.scramble & (t > fl.t_release) & (s[:, 0] > 1.0), dir_norm[:, 0], qb_o)
     o = (o + turn) % 360.0
     direction = np.where(s[:, :22] < 0.05, o, direction[:, :22])

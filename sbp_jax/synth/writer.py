@@ -1,5 +1,4 @@
-"""CSV output: atomic (temp file + rename), streamed in chunks, header written unquoted like the
-releases."""
+"""CSV output: atomic (temp file + rename), streamed in chunks, unquoted header as in releases."""
 
 from __future__ import annotations
 
