@@ -266,3 +266,25 @@ def test_tracking_without_plays_row(src, base):
     assert dropped[(fp.gameId, fp.playId)]["reason"] == "tracking_without_play_row"
     assert dropped[(fp.gameId, fp.playId)]["detail"] == "week1.csv"
     assert store.n_plays == base[2].n_plays - 1
+
+
+@pytest.mark.parametrize("name", ["plays.csv", "games.csv", "players.csv"])
+def test_missing_table_file(src, name):
+    (src / name).unlink()
+    with pytest.raises(IngestError, match=f"missing {name}"):
+        ingest(src, src.parent / "store", progress=False)
+
+
+def test_duplicated_plays_row(src):
+    _edit(src / "plays.csv", lambda c, rows: rows + rows[:1])
+    with pytest.raises(IngestError, match=r"plays\.csv: duplicated"):
+        ingest(src, src.parent / "store", progress=False)
+
+
+def test_non_numeric_plays_value(src):
+    _edit(
+        src / "plays.csv",
+        lambda c, rows: [r[: c["down"]] + ["first"] + r[c["down"] + 1 :] for r in rows],
+    )
+    with pytest.raises(SchemaError, match=r"plays\.csv: column 'down'"):
+        ingest(src, src.parent / "store", progress=False)

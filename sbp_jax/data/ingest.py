@@ -156,13 +156,12 @@ def _load_plays(src: Path, release: Release, report: _Report) -> tuple[_Plays, s
         dict.fromkeys(list(release.plays_columns) + [yards_col] + list(extra_cols.values()) + opt)
     )
     str_cols = ("possessionTeam", "defensiveTeam", "gameClock", "passResult", "yardlineSide")
-    t = read_csv(
-        path,
-        cols,
-        {c: pa.string() for c in str_cols} | {"gameId": pa.int64(), "playId": pa.int64()},
-    )
+    types = {c: pa.string() if c in str_cols else pa.float64() for c in cols}
+    t = read_csv(path, cols, types | {"gameId": pa.int64(), "playId": pa.int64()})
     game, play = _np(t, "gameId"), _np(t, "playId")
     key = _key(game, play)
+    if len(np.unique(key)) != len(key):
+        raise IngestError(f"{path}: duplicated (gameId, playId) rows")
     games = _load_games(src)
     gi, gi_ok = _lookup(games["gameId"], game)
     result = _str(t, "passResult")
@@ -177,8 +176,6 @@ def _load_plays(src: Path, release: Release, report: _Report) -> tuple[_Plays, s
     keep = reason == ""
     order = np.argsort(key[keep], kind="stable")
     sel = np.flatnonzero(keep)[order]
-    if len(np.unique(key)) != len(key):
-        raise IngestError(f"{path}: duplicated (gameId, playId) rows")
     c = {
         name: _str(t, name)[sel] if name in str_cols else _np(t, name, float)[sel]
         for name in cols
