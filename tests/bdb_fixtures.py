@@ -431,7 +431,7 @@ def to_bdb2021(src: Path, dst: Path) -> None:
 
     def home_away(idx, r):
         r = list(r)
-        if r[idx["team"]] != "football":
+        if r[idx["team"]] not in ("football", "home", "away"):
             r[idx["team"]] = "home" if r[idx["team"]] == games[r[idx["gameId"]]][0] else "away"
         return r
 

@@ -300,3 +300,23 @@ def test_round_trip_direction_slots_and_presence(league):
         (o + 180) % 360,
     ]
     np.testing.assert_allclose(store.tracking[store.offsets[i] + 2, 0], expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("convert", [to_bdb2021, to_bdb2025])
+def test_round_trip_release_variants_of_the_league(league, convert):
+    root, ref, _ = league
+    dst = root / convert.__name__
+    convert(root / "src", dst)
+    store = ingest(dst, root / f"store_{convert.__name__}", progress=False)
+    np.testing.assert_array_equal(store.plays["playId"], ref.plays["playId"])
+    np.testing.assert_array_equal(store.yards, ref.yards)
+    np.testing.assert_array_equal(store.plays["passer_id"], ref.plays["passer_id"])
+    np.testing.assert_array_equal(store.lengths, ref.lengths)
+    if convert is to_bdb2025:
+        np.testing.assert_array_equal(store.tracking, ref.tracking)
+        np.testing.assert_array_equal(store.plays["pressure"], ref.plays["pressure"])
+    else:  # no linemen: 6 offensive and 7 defensive skill players, then absent slots
+        expected = np.zeros(22, bool)
+        expected[:6] = expected[11:18] = True
+        assert (store.presence == expected).all()
+        np.testing.assert_array_equal(store.tracking[:, 0], ref.tracking[:, 0])  # the passer
