@@ -320,3 +320,36 @@ def test_round_trip_release_variants_of_the_league(league, convert):
         expected[:6] = expected[11:18] = True
         assert (store.presence == expected).all()
         np.testing.assert_array_equal(store.tracking[:, 0], ref.tracking[:, 0])  # the passer
+
+
+# ---------------------------------------------------------------- feature helpers
+
+
+def test_yards_to_endzone_and_clock():
+    from sbp_jax.data import features as F
+
+    plays = {
+        "yardlineSide": np.array(["AAA", "BBB", None, None], object),
+        "possessionTeam": np.array(["AAA", "AAA", "AAA", "AAA"], object),
+        "yardlineNumber": np.array([20.0, 20.0, 50.0, np.nan]),
+    }
+    los = np.array([30.0, 90.0, 60.0, 71.5])
+    np.testing.assert_allclose(F.yards_to_endzone(plays, los), [80, 20, 50, 38.5])
+    np.testing.assert_allclose(F.yards_to_endzone({}, los), 110 - los)
+    got = F.clock_seconds(np.array(["15:00", "02:07:00", "0:59", None, "x"], object))
+    np.testing.assert_array_equal(got, [900, 127, 59, np.nan, np.nan])
+
+
+def test_rank_within_groups_matches_a_loop():
+    from sbp_jax.data import features as F
+
+    rng = np.random.default_rng(0)
+    group, a, b = rng.integers(0, 5, 200), rng.integers(0, 2, 200), rng.random(200)
+    rank = F.rank_within_groups(group, a, b)
+    for g in range(5):
+        idx = np.flatnonzero(group == g)
+        expected = np.empty(len(idx), int)
+        expected[sorted(range(len(idx)), key=lambda k: (a[idx[k]], b[idx[k]]))] = np.arange(
+            len(idx)
+        )
+        np.testing.assert_array_equal(rank[idx], expected)

@@ -107,22 +107,34 @@ def clock_seconds(clock: np.ndarray) -> np.ndarray:
     return out
 
 
+def yards_to_endzone(plays: dict[str, np.ndarray], los_P: np.ndarray) -> np.ndarray:
+    """Official distance to the end zone from plays.csv's yard line (100 - yardline in the offense's
+    own half, else the yardline) where present, else from the ball at the snap: 110 - los."""
+    from_los = GOAL_LINE_X - los_P
+    if "yardlineNumber" not in plays:
+        return from_los
+    own = plays["yardlineSide"] == plays["possessionTeam"]
+    line = plays["yardlineNumber"].astype(float)
+    official = np.where(own, 100.0 - line, line)
+    return np.where(np.isnan(official), from_los, official)
+
+
 def static_features(
     plays: dict[str, np.ndarray],
-    los_P: np.ndarray,
+    yards_to_endzone_P: np.ndarray,
     offense_is_home_P: np.ndarray,
     extra: dict[str, np.ndarray],
 ) -> tuple[np.ndarray, list[str]]:
     """[P, S] static play features and their names: the base list, then release extras.
 
-    yards_to_endzone = 110 - los (normalized ball x at the snap); score_diff = offense - defense.
+    score_diff = offense - defense before the snap.
     """
     home = plays["preSnapHomeScore"].astype(float)
     away = plays["preSnapVisitorScore"].astype(float)
     cols = [
         plays["down"].astype(float),
         plays["yardsToGo"].astype(float),
-        GOAL_LINE_X - los_P,
+        yards_to_endzone_P,
         plays["quarter"].astype(float),
         clock_seconds(plays["gameClock"]),
         np.where(offense_is_home_P, home - away, away - home),

@@ -551,14 +551,9 @@ def _play_table(
 ) -> tuple[dict, np.ndarray, list[str]]:
     c = {k: v[cand] for k, v in plays.cols.items()}
     offense_home = c["possessionTeam"] == c["homeTeamAbbr"]
-    yte = F.GOAL_LINE_X - attrs["los_x"]
-    if "yardlineNumber" in c:  # official yards to the end zone where plays.csv has the yard line
-        own = c["yardlineSide"] == c["possessionTeam"]
-        official = np.where(own, 100.0 - c["yardlineNumber"], c["yardlineNumber"])
-        yte = np.where(np.isnan(official), yte, official)
-    static, static_names = F.static_features(
-        c, F.GOAL_LINE_X - yte, offense_home, {k: v[cand] for k, v in plays.static_extra.items()}
-    )
+    yte = F.yards_to_endzone(c, attrs["los_x"])
+    extra = {k: v[cand] for k, v in plays.static_extra.items()}
+    static, static_names = F.static_features(c, yte, offense_home, extra)
     static = _impute(static)
     pi, found = _lookup(players["nflId"], attrs["passer_id"])
     names = np.where(found, players["displayName"][pi], "")
