@@ -288,3 +288,12 @@ def test_non_numeric_plays_value(src):
     )
     with pytest.raises(SchemaError, match=r"plays\.csv: column 'down'"):
         ingest(src, src.parent / "store", progress=False)
+
+
+def test_missing_week_file(tmp_path):
+    plays = write_bdb2023(tmp_path / "src", n_games=2, plays_per_game=3, weeks=2)
+    (tmp_path / "src" / "week2.csv").unlink()
+    store, dropped = _run(tmp_path / "src")
+    week2 = {(p.gameId, p.playId) for p in plays if p.week == 2 and p.release is not None}
+    assert week2 and all(dropped[k]["reason"] == "week_not_provided" for k in week2)
+    assert set(store.plays["week"].tolist()) == {1}
