@@ -297,3 +297,15 @@ def test_missing_week_file(tmp_path):
     week2 = {(p.gameId, p.playId) for p in plays if p.week == 2 and p.release is not None}
     assert week2 and all(dropped[k]["reason"] == "week_not_provided" for k in week2)
     assert set(store.plays["week"].tolist()) == {1}
+
+
+def test_players_without_a_position_column(src):
+    _edit(
+        src / "players.csv",
+        lambda c, rows: rows,
+        lambda h: ["pos" if v == "officialPosition" else v for v in h],
+    )
+    with pytest.raises(
+        SchemaError, match=r"players\.csv: missing position column.*officialPosition"
+    ):
+        ingest(src, src.parent / "store", progress=False)

@@ -31,6 +31,7 @@ from sbp_jax.data.schemas import (
     Release,
     SchemaError,
     detect_release,
+    first_present,
     read_csv,
     read_header,
     require_columns,
@@ -146,11 +147,8 @@ def _load_plays(src: Path, release: Release, report: _Report) -> tuple[_Plays, s
     header = read_header(path)
     require_columns(path, header, release.plays_columns, f"{release.name} plays.csv")
     yards_col = release.yards_column(header, path)
-    extra_cols = {}
-    for name, cands in release.static_extra.items():
-        found = [c for c in cands if c in header]
-        if found:
-            extra_cols[name] = found[0]
+    extra_cols = {n: first_present(header, c) for n, c in release.static_extra.items()}
+    extra_cols = {n: c for n, c in extra_cols.items() if c}
     opt = [c for c in ("yardlineSide", "yardlineNumber") if c in header]
     cols = list(
         dict.fromkeys(list(release.plays_columns) + [yards_col] + list(extra_cols.values()) + opt)
@@ -271,12 +269,7 @@ def _load_players(src: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise IngestError(f"{src}: missing players.csv")
     header = read_header(path)
-    cols = {}
-    for name, cands in PLAYERS_COLUMNS.items():
-        found = [c for c in cands if c in header]
-        if not found:
-            raise SchemaError(f"{path}: missing column {cands[0]!r} (one of {list(cands)})")
-        cols[name] = found[0]
+    cols = {name: first_present(header, c, path, name) for name, c in PLAYERS_COLUMNS.items()}
     t = read_csv(
         path, list(cols.values()), {cols["displayName"]: pa.string(), cols["position"]: pa.string()}
     )

@@ -67,12 +67,7 @@ class Release:
         return _PLAYS_COMMON + self.plays_extra
 
     def yards_column(self, header: list[str], path: Path) -> str:
-        for c in self.yards_columns:
-            if c in header:
-                return c
-        raise SchemaError(
-            f"{path}: no yards column for {self.name}; expected one of {list(self.yards_columns)}"
-        )
+        return first_present(header, self.yards_columns, path, f"{self.name} yards")
 
 
 def _tracking(team_col: str, *extra: str) -> dict[str, str]:
@@ -148,6 +143,17 @@ def read_header(path: Path) -> list[str]:
         raise SchemaError(f"{path}: empty file (no header line)")
     text = first.decode("utf-8-sig").strip("\r\n")
     return [c.strip().strip('"') for c in text.split(",")]
+
+
+def first_present(header: list[str], candidates, path: Path | None = None, what: str = "") -> str:
+    """The first of ``candidates`` in ``header``; with ``path`` a missing one is a SchemaError,
+    without it the result is "" (an optional column)."""
+    for c in candidates:
+        if c in header:
+            return c
+    if path is None:
+        return ""
+    raise SchemaError(f"{path}: missing {what} column; expected one of {list(candidates)}")
 
 
 def require_columns(path: Path, header: list[str], required, what: str) -> None:
