@@ -53,7 +53,7 @@ def outcome_params(
     sep_c = np.minimum(sep, 6.0)
     deep = np.maximum(air, 0.0)
     logit_int = (
-        -3.4
+        -4.0
         - 0.55 * np.minimum(sep, 5.0)
         + 0.03 * deep
         + 0.5 * pressure
@@ -65,7 +65,7 @@ def outcome_params(
     )
     p_int = _sigmoid(logit_int)
     p_comp = (1.0 - p_int) * _sigmoid(logit_comp)
-    w_break = _sigmoid(-3.3 + 0.35 * sep_c - 0.03 * deep + 0.3 * skill)
+    w_break = _sigmoid(-3.0 + 0.35 * sep_c - 0.03 * deep + 0.3 * skill)
     theta = np.maximum(1.0 + 0.35 * sep_c + 0.3 * skill - 0.02 * deep, 0.4)
     air_eff = np.minimum(air, to_goal)
     to_own = np.maximum(100 - to_goal + air, 0)
