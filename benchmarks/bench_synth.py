@@ -1,6 +1,6 @@
 """Synthetic league generation speed: tracking rows/s, wall time and peak memory for N weeks.
 
-    .venv/bin/python benchmarks/bench_synth.py [--weeks 2] [--teams 32] [--dropbacks 38]
+.venv/bin/python benchmarks/bench_synth.py [--weeks 2] [--teams 32] [--dropbacks 38]
 """
 
 from __future__ import annotations
@@ -27,13 +27,18 @@ def main(argv: list[str] | None = None) -> None:
 
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_synth_"))
     start = time.perf_counter()
-    summary = generate_league(out, weeks=args.weeks, seed=args.seed, n_teams=args.teams,
-                              dropbacks_per_team_game=args.dropbacks)
+    summary = generate_league(
+        out,
+        weeks=args.weeks,
+        seed=args.seed,
+        n_teams=args.teams,
+        dropbacks_per_team_game=args.dropbacks,
+    )
     wall = time.perf_counter() - start
     size_mb = sum(p.stat().st_size for p in out.rglob("*.csv")) / 2**20
     if not args.keep:
         shutil.rmtree(out)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     print(f"synth: weeks={args.weeks} teams={args.teams} dropbacks={args.dropbacks}")
     print(f"  plays            {summary['plays']:>12,d}")
     print(f"  released passes  {summary['released']:>12,d}")

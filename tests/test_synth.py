@@ -30,8 +30,10 @@ EXPECTED_HEADERS = {
     "pff_nflIdBlockedPlayer,pff_blockType,pff_backFieldBlock",
     "truth/passers.csv": "nflId,displayName,team,skill",
 }
-TRUTH_PLAYS_PREFIX = ("gameId,playId,passer_nflId,snap_frameId,release_frameId,passResult,yards,"
-                      "air_yards,pressure,true_percentile")
+TRUTH_PLAYS_PREFIX = (
+    "gameId,playId,passer_nflId,snap_frameId,release_frameId,passResult,yards,"
+    "air_yards,pressure,true_percentile"
+)
 TINY = dict(weeks=1, seed=0, n_teams=4, dropbacks_per_team_game=10)
 
 
@@ -89,8 +91,9 @@ def _by_track(tr):
     """Sort rows by (game, play, player, frame) and return the order and per-row keys."""
     nfl = _num(tr["nflId"])
     key_player = np.where(np.isnan(nfl), 0, nfl)
-    order = np.lexsort((tr["frameId"].astype(int), key_player, tr["playId"].astype(int),
-                        tr["gameId"].astype(int)))
+    order = np.lexsort(
+        (tr["frameId"].astype(int), key_player, tr["playId"].astype(int), tr["gameId"].astype(int))
+    )
     return order, key_player
 
 
@@ -159,7 +162,9 @@ def test_events_match_truth_and_ball_with_passer(tracks, tiny):
         events = {e: frame[rows & ball & (ev == e)] for e in set(ev[rows])}
         snap = int(truth["snap_frameId"][i])
         assert [e for e, f in events.items() if snap in f and e != "None"] in (
-            ["ball_snap"], ["autoevent_ballsnap"])
+            ["ball_snap"],
+            ["autoevent_ballsnap"],
+        )
         result = truth["passResult"][i]
         if truth["release_frameId"][i] is None:
             assert not {"pass_forward", "pass_arrived"} & events.keys()
@@ -170,8 +175,11 @@ def test_events_match_truth_and_ball_with_passer(tracks, tiny):
         assert release > snap
         rel_events = [e for e, f in events.items() if release in f]
         assert rel_events[0] in ("pass_forward", "pass_shovel", "autoevent_passforward")
-        outcome = {"C": "pass_outcome_caught", "I": "pass_outcome_incomplete",
-                   "IN": "pass_outcome_interception"}[result]
+        outcome = {
+            "C": "pass_outcome_caught",
+            "I": "pass_outcome_incomplete",
+            "IN": "pass_outcome_interception",
+        }[result]
         arrived = events["pass_arrived"][0]
         assert arrived > release and events[outcome][0] > arrived
         # The ball travels with the passer from shortly after the snap through the release.
@@ -193,16 +201,18 @@ def test_alignment_and_passer_orientation(tracks, tiny):
     x, y, o = _num(tracks["x"]), _num(tracks["y"]), _num(tracks["o"])
     pff = _read(tiny / "pffScoutingData.csv")
     route_runners: dict[int, list] = {}
-    for g, p, n, role in zip(pff["gameId"], pff["playId"], pff["nflId"], pff["pff_role"],
-                             strict=True):
+    for g, p, n, role in zip(
+        pff["gameId"], pff["playId"], pff["nflId"], pff["pff_role"], strict=True
+    ):
         if role == "Pass Route":
             route_runners.setdefault(int(g) * 10_000 + int(p), []).append(n)
     hits = 0
     released = 0
     for i in range(len(truth["playId"])):
         rows = key == int(truth["gameId"][i]) * 10_000 + int(truth["playId"][i])
-        j = np.flatnonzero((plays["gameId"] == truth["gameId"][i])
-                           & (plays["playId"] == truth["playId"][i]))[0]
+        j = np.flatnonzero(
+            (plays["gameId"] == truth["gameId"][i]) & (plays["playId"] == truth["playId"][i])
+        )[0]
         los = float(plays["absoluteYardlineNumber"][j])
         forward = 1.0 if tracks["playDirection"][rows][0] == "right" else -1.0
         off_label = "home" if home[plays["gameId"][j]] == plays["possessionTeam"][j] else "away"
@@ -236,8 +246,11 @@ def test_outcome_rules(league):
     assert set(result) == {"C", "I", "IN", "S", "R"}
     assert np.all(yards[result == "I"] == 0) and np.all(yards[result == "IN"] <= 0)
     assert np.all(yards[result == "S"] < 0)
-    own = np.where(plays["yardlineSide"] == plays["possessionTeam"],
-                   plays["yardlineNumber"].astype(int), 100 - plays["yardlineNumber"].astype(int))
+    own = np.where(
+        plays["yardlineSide"] == plays["possessionTeam"],
+        plays["yardlineNumber"].astype(int),
+        100 - plays["yardlineNumber"].astype(int),
+    )
     to_goal = 100 - own
     assert np.all(yards <= to_goal)
     td = (result == "C") & (yards == to_goal)
@@ -256,8 +269,8 @@ def test_outcomes_skewed_bimodal_heavy_tailed(league):
     yards = truth["yards"][np.isin(result, ["C", "I", "IN"])].astype(int)
     pmf = np.bincount(yards - yards.min()) / yards.size
     zero = -yards.min()
-    assert pmf[zero] > 0.25                                    # incompletions: a spike at 0 ...
-    mode_gain = zero + 3 + np.argmax(pmf[zero + 3:])           # ... and a second mode at a gain
+    assert pmf[zero] > 0.25  # incompletions: a spike at 0 ...
+    mode_gain = zero + 3 + np.argmax(pmf[zero + 3 :])  # ... and a second mode at a gain
     assert pmf[zero + 1] < pmf[mode_gain] < pmf[zero]
     caught = result == "C"
     gains = truth["yards"][caught].astype(float)
@@ -281,8 +294,9 @@ def test_skill_moves_outcomes_at_equal_separation(league):
     sep = _num(truth["separation"])[rel]
     comp = truth["passResult"][rel] == "C"
     lo, hi = np.quantile(skill, [1 / 3, 2 / 3])
-    for s_lo, s_hi in zip(*[np.quantile(sep, q) for q in ([0, .33, .66], [.33, .66, 1.0])],
-                          strict=True):
+    for s_lo, s_hi in zip(
+        *[np.quantile(sep, q) for q in ([0, 0.33, 0.66], [0.33, 0.66, 1.0])], strict=True
+    ):
         band = (sep >= s_lo) & (sep <= s_hi)
         assert comp[band & (skill > hi)].mean() > comp[band & (skill < lo)].mean() + 0.05
 
@@ -293,7 +307,7 @@ def test_true_percentile_calibrated_for_average_passers(league):
     skill = _passer_skill(league, truth)[rel]
     below, pmf = _num(truth["true_cdf_below"])[rel], _num(truth["true_pmf"])[rel]
     np.testing.assert_allclose(_num(truth["true_percentile"])[rel], below + pmf / 2, atol=2e-6)
-    pit = below + np.random.default_rng(0).random(below.size) * pmf    # randomized PIT
+    pit = below + np.random.default_rng(0).random(below.size) * pmf  # randomized PIT
     average = np.abs(skill) < 0.35
     assert average.sum() > 150
     assert stats.kstest(pit[average], "uniform").pvalue > 1e-3
@@ -323,13 +337,14 @@ def test_percentile_formula_matches_monte_carlo():
         yards = yards.reshape(6, n_draws)
         grid = np.arange(-110, 111)
         lower, upper = O.yards_cdf_bounds(
-            O.OutcomeParams(*[np.repeat(p, grid.size) for p in params]), np.tile(grid, 6))
+            O.OutcomeParams(*[np.repeat(p, grid.size) for p in params]), np.tile(grid, 6)
+        )
         lower, upper = lower.reshape(6, -1), upper.reshape(6, -1)
         mc_lower = (yards[:, :, None] < grid).mean(1)
         mc_upper = (yards[:, :, None] <= grid).mean(1)
         np.testing.assert_allclose(lower, mc_lower, atol=5e-3)
         np.testing.assert_allclose(upper, mc_upper, atol=5e-3)
-        np.testing.assert_allclose(upper[:, -1], 1.0)             # all mass on the grid
+        np.testing.assert_allclose(upper[:, -1], 1.0)  # all mass on the grid
         np.testing.assert_allclose(lower[:, 0], 0.0)
         assert np.all(np.diff(upper, axis=1) >= -1e-12)
         assert np.all(yards <= STATES["to_goal"][:, None])
@@ -349,11 +364,19 @@ def test_percentile_uniform_only_for_average_skill():
         assert (p_value > 1e-3) if uniform else (p_value < 1e-6 and pit.mean() > 0.53)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(weeks=0), "weeks"), (dict(weeks=2.5), "weeks"), (dict(weeks=True), "weeks"),
-    (dict(n_teams=3), "n_teams"), (dict(n_teams=40), "n_teams"), (dict(seed=-1), "seed"),
-    (dict(seed="7"), "seed"), (dict(dropbacks_per_team_game=0), "dropbacks_per_team_game"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(weeks=0), "weeks"),
+        (dict(weeks=2.5), "weeks"),
+        (dict(weeks=True), "weeks"),
+        (dict(n_teams=3), "n_teams"),
+        (dict(n_teams=40), "n_teams"),
+        (dict(seed=-1), "seed"),
+        (dict(seed="7"), "seed"),
+        (dict(dropbacks_per_team_game=0), "dropbacks_per_team_game"),
+    ],
+)
 def test_bad_arguments_raise(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate_league(tmp_path, **{**TINY, **kwargs})
@@ -361,8 +384,23 @@ def test_bad_arguments_raise(tmp_path, kwargs, match):
 
 
 def test_cli_writes_league_and_rejects_bad_args(tmp_path, capsys):
-    assert cli_main(["--weeks", "1", "--teams", "2", "--dropbacks", "3", "--seed", "5",
-                     "--out", str(tmp_path / "cli")]) == 0
+    assert (
+        cli_main(
+            [
+                "--weeks",
+                "1",
+                "--teams",
+                "2",
+                "--dropbacks",
+                "3",
+                "--seed",
+                "5",
+                "--out",
+                str(tmp_path / "cli"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "cli" / "week1.csv").exists()
     with pytest.raises(SystemExit) as err:
         cli_main(["--weeks", "0", "--out", str(tmp_path / "bad")])

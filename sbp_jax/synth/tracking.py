@@ -48,8 +48,12 @@ def _stack(times: list, points: list) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(times, 1), np.stack(points, 1)
 
 
-def _interp(wt_MxSxK: np.ndarray, wxy_MxSxKx2: np.ndarray, t_MxS: np.ndarray,
-            step_MxSxKx2: np.ndarray | None = None) -> np.ndarray:
+def _interp(
+    wt_MxSxK: np.ndarray,
+    wxy_MxSxKx2: np.ndarray,
+    t_MxS: np.ndarray,
+    step_MxSxKx2: np.ndarray | None = None,
+) -> np.ndarray:
     """Piecewise-linear path position at times t, clamped at both ends: the first waypoint plus
     each segment's displacement (``step``, precomputable) times the clipped fraction covered."""
     if step_MxSxKx2 is None:
@@ -89,12 +93,19 @@ _ROUTES = {
     "slant": (2, 4, 55, 1.0, 0.95, 0),
     "curl": (5, 12, 180, 0.8, 0.2, 1),
     "cross": (4, 7, 90, 1.0, 0.85, 0),
-    "seam": (10, 15, 0, 1.0, 1.0, 0), "hitch": (3, 6, 180, 0.8, 0.2, 1),
+    "seam": (10, 15, 0, 1.0, 1.0, 0),
+    "hitch": (3, 6, 180, 0.8, 0.2, 1),
     "check": (-1, 1, -90, 1.0, 0.5, 0),
 }
 _WR_TREE = {
-    "go": .07, "post": .07, "corner": .06, "dig": .12, "out": .16, "slant": .16, "curl": .18,
-    "hitch": .18,
+    "go": 0.07,
+    "post": 0.07,
+    "corner": 0.06,
+    "dig": 0.12,
+    "out": 0.16,
+    "slant": 0.16,
+    "curl": 0.18,
+    "hitch": 0.18,
 }
 _TE_TREE = {"cross": 0.3, "out": 0.2, "curl": 0.3, "seam": 0.2}
 
@@ -200,7 +211,7 @@ def build_paths(
     cushion = np.stack([xy(9.5, -2.0), xy(5.5, 1.0), xy(6.5, 0.0), xy(6.5, 0.0), xy(5.0, 0.5)])
     def_a = rec_a + cushion + xy(rng.uniform(-1, 1.5, (n, 5)), rng.normal(0, 0.6, (n, 5)))
     def_a[..., 1] = np.clip(def_a[..., 1], 1.0, FIELD_Y - 1.0)
-    def_a[..., 0] = np.maximum(def_a[..., 0], los[:, None] + 1.5)   # onside at the snap
+    def_a[..., 0] = np.maximum(def_a[..., 0], los[:, None] + 1.5)  # onside at the snap
     radius = rng.gamma(2.0, 0.5 * np.exp(0.25 * gap))
     trail = np.deg2rad(rng.normal(0, 80, (n, 5)))
     wt[:, L.MAN_DEFENDERS] = wt[:, L.MAN_RECEIVERS]
