@@ -8,11 +8,13 @@ batch_shape and event_shape, and works under jit, vmap and grad.
 from sbp_jax.distributions.base import Distribution
 from sbp_jax.distributions.binned import (
     Binned,
-    bin_masses,
+    Histogram,
+    bin_probabilities,
     binned_cdf,
     binned_icdf,
     binned_log_prob,
     binned_mean,
+    histogram,
 )
 from sbp_jax.distributions.generalized_pareto import (
     GeneralizedPareto,
@@ -42,11 +44,13 @@ __all__ = [
     "GeneralizedPareto",
     "Normal",
     "SplicedBinnedPareto",
-    "bin_masses",
+    "Histogram",
+    "bin_probabilities",
     "binned_cdf",
     "binned_icdf",
     "binned_log_prob",
     "binned_mean",
+    "histogram",
     "exprel",
     "gpd_cdf",
     "gpd_icdf",

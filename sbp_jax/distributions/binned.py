@@ -17,6 +17,8 @@ mid-distribution percentile).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 
@@ -30,13 +32,37 @@ from sbp_jax.distributions.base import (
 )
 
 
-def bin_masses(logits: ArrayLike) -> tuple[Array, Array, Array]:
-    """(log_p, p, F) for logits [..., N]: log-softmax, masses, and the N+1 cumulative masses F_k."""
-    log_p = jax.nn.log_softmax(logits, axis=-1)
-    p = jnp.exp(log_p)
-    cum = jnp.cumsum(p, axis=-1)
-    F = jnp.concatenate([jnp.zeros_like(cum[..., :1]), cum], axis=-1)
-    return log_p, p, F
+class Histogram(NamedTuple):
+    """Bin masses kept unnormalized, so that one exp and one cumsum pass over [..., N] serve every
+    query (the hot path of the NLL); per-observation values are gathered and normalized after.
+
+    shifted: logits minus their (gradient-stopped) max, [..., N]; exp(shifted) <= 1, never all 0.
+    cum: inclusive cumulative sums of exp(shifted), [..., N]; cum[..., -1] is the normalizer.
+    """
+
+    shifted: Array
+    cum: Array
+
+    @property
+    def total(self) -> Array:
+        return self.cum[..., -1]
+
+    def expand(self) -> Histogram:
+        """The same histogram with a unit axis before the bins (to query several q per batch)."""
+        return Histogram(self.shifted[..., None, :], self.cum[..., None, :])
+
+
+def histogram(logits: ArrayLike) -> Histogram:
+    """Histogram of softmax(logits) over the last axis."""
+    logits = jnp.asarray(logits)
+    shifted = logits - jax.lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
+    return Histogram(shifted, jnp.cumsum(jnp.exp(shifted), axis=-1))
+
+
+def bin_probabilities(logits: ArrayLike) -> Array:
+    """softmax(logits) over the bin axis."""
+    h = histogram(logits)
+    return jnp.exp(h.shifted) / h.total[..., None]
 
 
 def take_bin(table: Array, k: Array) -> Array:
@@ -46,6 +72,12 @@ def take_bin(table: Array, k: Array) -> Array:
     return jnp.take_along_axis(table, jnp.broadcast_to(k, shape)[..., None], axis=-1)[..., 0]
 
 
+def _bin_mass_and_below(h: Histogram, k: Array) -> tuple[Array, Array]:
+    """Unnormalized (mass of bin k, mass below bin k) per element."""
+    mass = jnp.exp(take_bin(h.shifted, k))
+    return mass, take_bin(h.cum, k) - mass
+
+
 def bin_index(y: Array, low: float, high: float, num_bins: int) -> Array:
     """Index of the bin holding y, clipped to [0, N-1] (the top edge belongs to the last bin)."""
     width = (high - low) / num_bins
@@ -53,42 +85,48 @@ def bin_index(y: Array, low: float, high: float, num_bins: int) -> Array:
     return jnp.clip(k, 0, num_bins - 1).astype(jnp.int32)
 
 
-def body_log_prob(y: Array, log_p: Array, *, low: float, high: float) -> Array:
+def body_log_prob(y: Array, h: Histogram, *, low: float, high: float) -> Array:
     """log(p_k / w) for y in bin k; -inf outside [low, high]."""
-    num_bins = log_p.shape[-1]
+    num_bins = h.shifted.shape[-1]
     k = bin_index(y, low, high, num_bins)
-    log_density = take_bin(log_p, k) - jnp.log((high - low) / num_bins).astype(log_p.dtype)
+    log_width = jnp.log(jnp.asarray((high - low) / num_bins, y.dtype))
+    # Normalizer as its own sum, so that under jit a log_prob-only caller never runs the cumsum.
+    log_total = jnp.log(jnp.sum(jnp.exp(h.shifted), axis=-1))
+    log_density = take_bin(h.shifted, k) - log_total - log_width
     return jnp.where((y >= low) & (y <= high), log_density, -jnp.inf)
 
 
-def body_cdf(y: Array, p: Array, F: Array, *, low: float, high: float) -> Array:
+def body_cdf(y: Array, h: Histogram, *, low: float, high: float) -> Array:
     """Fb(y): piecewise-linear CDF of the histogram (0 below low, 1 above high)."""
-    num_bins = p.shape[-1]
+    num_bins = h.shifted.shape[-1]
     width = (high - low) / num_bins
     y = jnp.clip(y, low, high)
     k = bin_index(y, low, high, num_bins)
-    left_edge = low + k.astype(y.dtype) * width
-    return take_bin(F, k) + take_bin(p, k) * (y - left_edge) / width
+    mass, below = _bin_mass_and_below(h, k)
+    frac = (y - (low + k.astype(y.dtype) * width)) / width
+    return (below + mass * frac) / h.total
 
 
-def body_icdf(q: Array, p: Array, F: Array, *, low: float, high: float) -> Array:
+def body_icdf(q: Array, h: Histogram, *, low: float, high: float) -> Array:
     """Qb(q) for q in [0, 1] by vectorized search of the cumulative masses (NaN outside [0, 1])."""
-    num_bins = p.shape[-1]
+    num_bins = h.shifted.shape[-1]
     width = (high - low) / num_bins
-    # k = #{j in 1..N-1 : F_j <= q}, so that F_k <= q < F_{k+1} (clipped to the last bin).
-    k = jnp.sum(F[..., 1:num_bins] <= q[..., None], axis=-1, dtype=jnp.int32)
-    p_k = take_bin(p, k)
-    p_ok = p_k > 0
-    frac = (q - take_bin(F, k)) / jnp.where(p_ok, p_k, 1.0)
-    frac = jnp.clip(jnp.where(p_ok, frac, 0.0), 0.0, 1.0)
+    target = q * h.total
+    # k = #{j < N-1 : F_{j+1} <= q}, so that F_k <= q < F_{k+1} (clipped to the last bin).
+    k = jnp.sum(h.cum[..., : num_bins - 1] <= target[..., None], axis=-1, dtype=jnp.int32)
+    mass, below = _bin_mass_and_below(h, k)
+    mass_ok = mass > 0
+    frac = (target - below) / jnp.where(mass_ok, mass, 1.0)
+    frac = jnp.clip(jnp.where(mass_ok, frac, 0.0), 0.0, 1.0)
     value = low + (k.astype(q.dtype) + frac) * width
     return jnp.where((q >= 0) & (q <= 1), value, jnp.nan)
 
 
-def body_partial_mean(p: Array, a: Array, b: Array, *, low: float, high: float) -> Array:
+def body_partial_mean(h: Histogram, a: Array, b: Array, *, low: float, high: float) -> Array:
     """Integral of y * density over [a, b] (a, b broadcast to the batch), summed over bins."""
-    num_bins = p.shape[-1]
+    num_bins = h.shifted.shape[-1]
     width = (high - low) / num_bins
+    p = jnp.exp(h.shifted) / h.total[..., None]
     edges = jnp.linspace(low, high, num_bins + 1, dtype=p.dtype)
     lo = jnp.clip(edges[:-1], a[..., None], b[..., None])
     hi = jnp.clip(edges[1:], a[..., None], b[..., None])
@@ -97,27 +135,27 @@ def body_partial_mean(p: Array, a: Array, b: Array, *, low: float, high: float) 
 
 def binned_log_prob(y: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
     """Log density of the histogram at y (-inf outside [low, high])."""
-    log_p = jax.nn.log_softmax(logits, axis=-1)
-    return body_log_prob(jnp.asarray(y, log_p.dtype), log_p, low=low, high=high)
+    h = histogram(logits)
+    return body_log_prob(jnp.asarray(y, h.cum.dtype), h, low=low, high=high)
 
 
 def binned_cdf(y: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
     """CDF of the histogram at y."""
-    _, p, F = bin_masses(logits)
-    return body_cdf(jnp.asarray(y, p.dtype), p, F, low=low, high=high)
+    h = histogram(logits)
+    return body_cdf(jnp.asarray(y, h.cum.dtype), h, low=low, high=high)
 
 
 def binned_icdf(q: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
     """Quantile of the histogram at q (icdf(0) = low, icdf(1) = high if the end bins have mass)."""
-    _, p, F = bin_masses(logits)
-    return body_icdf(jnp.asarray(q, p.dtype), p, F, low=low, high=high)
+    h = histogram(logits)
+    return body_icdf(jnp.asarray(q, h.cum.dtype), h, low=low, high=high)
 
 
 def binned_mean(logits: ArrayLike, *, low: float, high: float) -> Array:
     """Sum over bins of p_k times the bin centre."""
-    p = jax.nn.softmax(logits, axis=-1)
-    ends = jnp.full(p.shape[:-1], low, p.dtype), jnp.full(p.shape[:-1], high, p.dtype)
-    return body_partial_mean(p, *ends, low=low, high=high)
+    h = histogram(logits)
+    ends = jnp.full(h.total.shape, low, h.cum.dtype), jnp.full(h.total.shape, high, h.cum.dtype)
+    return body_partial_mean(h, *ends, low=low, high=high)
 
 
 class Binned(Distribution):

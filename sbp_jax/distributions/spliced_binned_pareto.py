@@ -30,11 +30,12 @@ from sbp_jax.distributions.base import (
     check_positive,
 )
 from sbp_jax.distributions.binned import (
-    bin_masses,
+    Histogram,
     body_cdf,
     body_icdf,
     body_log_prob,
     body_partial_mean,
+    histogram,
 )
 from sbp_jax.distributions.generalized_pareto import (
     gpd_isf_from_neglog,
@@ -45,16 +46,12 @@ from sbp_jax.distributions.generalized_pareto import (
 
 
 def sbp_thresholds(
-    p: Array, F: Array, *, low: float, high: float, tail_percentile: float
+    h: Histogram, *, low: float, high: float, tail_percentile: float
 ) -> tuple[Array, Array]:
-    """(tau_l, tau_u) = (Qb(alpha), Qb(1 - alpha)) from bin masses p [..., N] and cumulative F."""
-    batch = p.shape[:-1]
-    lo = jnp.full(batch, tail_percentile, p.dtype)
-    hi = jnp.full(batch, 1.0 - tail_percentile, p.dtype)
-    return (
-        body_icdf(lo, p, F, low=low, high=high),
-        body_icdf(hi, p, F, low=low, high=high),
-    )
+    """(tau_l, tau_u) = (Qb(alpha), Qb(1 - alpha)) of a histogram, found in one counting pass."""
+    q = jnp.asarray([tail_percentile, 1.0 - tail_percentile], h.cum.dtype)
+    tau = body_icdf(jnp.broadcast_to(q, h.total.shape + (2,)), h.expand(), low=low, high=high)
+    return tau[..., 0], tau[..., 1]
 
 
 def _tails_valid(lower_xi: Array, lower_beta: Array, upper_xi: Array, upper_beta: Array) -> Array:
@@ -77,13 +74,13 @@ def sbp_log_prob(
     tail_percentile: float,
 ) -> Array:
     """Log density of the SBP at y (y broadcasts against the parameters' batch shape)."""
-    log_p, p, F = bin_masses(logits)
-    y = jnp.asarray(y, p.dtype)
-    tau_l, tau_u = sbp_thresholds(p, F, low=low, high=high, tail_percentile=tail_percentile)
-    log_alpha = jnp.log(jnp.asarray(tail_percentile, p.dtype))
+    h = histogram(logits)
+    y = jnp.asarray(y, h.cum.dtype)
+    tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
+    log_alpha = jnp.log(jnp.asarray(tail_percentile, y.dtype))
     lower = log_alpha + gpd_log_prob(tau_l - y, lower_xi, lower_beta)
     upper = log_alpha + gpd_log_prob(y - tau_u, upper_xi, upper_beta)
-    body = body_log_prob(y, log_p, low=low, high=high)
+    body = body_log_prob(y, h, low=low, high=high)
     out = jnp.where(y < tau_l, lower, jnp.where(y > tau_u, upper, body))
     return jnp.where(_tails_valid(lower_xi, lower_beta, upper_xi, upper_beta), out, jnp.nan)
 
@@ -101,13 +98,13 @@ def sbp_cdf(
     tail_percentile: float,
 ) -> Array:
     """CDF of the SBP at y."""
-    _, p, F = bin_masses(logits)
-    y = jnp.asarray(y, p.dtype)
-    tau_l, tau_u = sbp_thresholds(p, F, low=low, high=high, tail_percentile=tail_percentile)
-    alpha = jnp.asarray(tail_percentile, p.dtype)
+    h = histogram(logits)
+    y = jnp.asarray(y, h.cum.dtype)
+    tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
+    alpha = jnp.asarray(tail_percentile, y.dtype)
     lower = alpha * jnp.exp(gpd_log_sf(tau_l - y, lower_xi, lower_beta))
     upper = 1 - alpha * jnp.exp(gpd_log_sf(y - tau_u, upper_xi, upper_beta))
-    body = body_cdf(y, p, F, low=low, high=high)
+    body = body_cdf(y, h, low=low, high=high)
     out = jnp.where(y < tau_l, lower, jnp.where(y > tau_u, upper, body))
     return jnp.where(_tails_valid(lower_xi, lower_beta, upper_xi, upper_beta), out, jnp.nan)
 
@@ -125,17 +122,17 @@ def sbp_icdf(
     tail_percentile: float,
 ) -> Array:
     """Quantile of the SBP at q in [0, 1]; icdf(0), icdf(1) are the support ends; NaN outside."""
-    _, p, F = bin_masses(logits)
-    q = jnp.asarray(q, p.dtype)
-    tau_l, tau_u = sbp_thresholds(p, F, low=low, high=high, tail_percentile=tail_percentile)
-    log_alpha = jnp.log(jnp.asarray(tail_percentile, p.dtype))
+    h = histogram(logits)
+    q = jnp.asarray(q, h.cum.dtype)
+    tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
+    log_alpha = jnp.log(jnp.asarray(tail_percentile, q.dtype))
     # -log of the tail survival probability: q/alpha below, (1 - q)/alpha above (inf at q = 0 / 1).
     q_pos, q_lt1 = q > 0, q < 1
     t_lower = jnp.where(q_pos, log_alpha - jnp.log(jnp.where(q_pos, q, 1.0)), jnp.inf)
     t_upper = jnp.where(q_lt1, log_alpha - jnp.log1p(-jnp.where(q_lt1, q, 0.0)), jnp.inf)
     lower = tau_l - gpd_isf_from_neglog(t_lower, lower_xi, lower_beta)
     upper = tau_u + gpd_isf_from_neglog(t_upper, upper_xi, upper_beta)
-    body = body_icdf(q, p, F, low=low, high=high)
+    body = body_icdf(q, h, low=low, high=high)
     alpha = jnp.exp(log_alpha)
     out = jnp.where(q < alpha, lower, jnp.where(q > 1 - alpha, upper, body))
     valid = _tails_valid(lower_xi, lower_beta, upper_xi, upper_beta) & (q >= 0) & (q <= 1)
@@ -154,10 +151,10 @@ def sbp_mean(
     tail_percentile: float,
 ) -> Array:
     """Body integral plus alpha times each tail mean; +-inf if a tail has xi >= 1 (NaN if both)."""
-    _, p, F = bin_masses(logits)
-    tau_l, tau_u = sbp_thresholds(p, F, low=low, high=high, tail_percentile=tail_percentile)
-    alpha = jnp.asarray(tail_percentile, p.dtype)
-    body = body_partial_mean(p, tau_l, tau_u, low=low, high=high)
+    h = histogram(logits)
+    tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
+    alpha = jnp.asarray(tail_percentile, h.cum.dtype)
+    body = body_partial_mean(h, tau_l, tau_u, low=low, high=high)
     lower = alpha * (tau_l - gpd_mean(lower_xi, lower_beta))
     upper = alpha * (tau_u + gpd_mean(upper_xi, upper_beta))
     out = body + lower + upper
@@ -235,5 +232,4 @@ class SplicedBinnedPareto(Distribution):
 
     def thresholds(self) -> tuple[Array, Array]:
         """(tau_l, tau_u): where the lower and upper GPD tails take over from the histogram."""
-        _, p, F = bin_masses(self.logits)
-        return sbp_thresholds(p, F, **self._static)
+        return sbp_thresholds(histogram(self.logits), **self._static)
