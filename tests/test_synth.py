@@ -405,3 +405,37 @@ def test_cli_writes_league_and_rejects_bad_args(tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         cli_main(["--weeks", "0", "--out", str(tmp_path / "bad")])
     assert err.value.code == 2 and "weeks" in capsys.readouterr().err
+
+
+def test_ids_consistent_across_files(tiny, tracks):
+    players = set(_read(tiny / "players.csv")["nflId"])
+    assert len(players) == len(_read(tiny / "players.csv")["nflId"])
+    assert set(v for v in tracks["nflId"] if v is not None) <= players
+    pff = _read(tiny / "pffScoutingData.csv")
+    assert set(pff["nflId"]) <= players
+    plays = _read(tiny / "plays.csv")
+    assert set(plays["gameId"]) == set(_read(tiny / "games.csv")["gameId"])
+    assert len(pff["nflId"]) == 22 * len(plays["playId"])
+    passers = pff["nflId"][pff["pff_role"] == "Pass"]
+    truth = _read(tiny / "truth" / "plays.csv")
+    assert np.array_equal(passers, truth["passer_nflId"])
+    assert set(passers) <= set(_read(tiny / "truth" / "passers.csv")["nflId"])
+
+
+def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch):
+    from sbp_jax.synth import tracking
+
+    calls = []
+    real_render = tracking.render
+
+    def failing_render(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(tracking, "render", failing_render)
+    monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 8)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        generate_league(tmp_path, **TINY)
+    assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob(".*"))
