@@ -258,6 +258,7 @@ def run(workdir, data, out, *, compare: Sequence = (), truth=None,
     held_out_N = np.zeros(store.n_plays, bool)
     held_out_N[test_idx] = True
     board = passing_score.leaderboard(plays, scores["percentile"], options.scale)
+    spread = passing_score.season_spread(plays["passer_id"], scores["percentile"], options.scale)
     trad = baselines.traditional_stats(plays)
     timings["aggregate"] = time.perf_counter() - t
 
@@ -321,7 +322,7 @@ def run(workdir, data, out, *, compare: Sequence = (), truth=None,
                   "checkpoint": options.which},
         "data": {"store": str(data), "n_plays": int(store.n_plays),
                  "n_held_out": int(len(test_idx)), "split": {k: getattr(d, k) for k in SPLIT_KEYS}},
-        "score_scale": dataclasses.asdict(options.scale),
+        "score_scale": {**dataclasses.asdict(options.scale), "spread_used": spread},
         "held_out": held_out,
         "point_mae": point_mae,
         "xgboost": xgb_note,
@@ -420,8 +421,8 @@ def _write_outputs(out: Path, result, table, board, season, trad, figures) -> No
                                                                  "densities")))
     sections += [
         ("Season leaderboard", report.paragraph(
-            f"Score = 50 + 49·logistic((shrunk − league)/{scale['spread']}), mean percentile "
-            f"shrunk toward the league with {scale['prior_attempts']:g} prior attempts; "
+            f"Score = 50 + 49·logistic((shrunk − league)/{scale['spread_used']:.4f}), mean "
+            f"percentile shrunk toward the league with {scale['prior_attempts']:g} prior attempts; "
             f"{scale['interval']:.0%} bootstrap intervals; ranked with at least "
             f"{scale['min_attempts']['season']} attempts (see docs/passing_score.md).")
             + report.image(figures["leaderboard"].name, "leaderboard")

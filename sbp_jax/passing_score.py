@@ -7,6 +7,10 @@ The mapping (see docs/passing_score.md):
                                           μ: league mean of the split, k: prior strength (attempts)
     score  = 50 + 49 · σ((shrunk − μ) / s)    σ: logistic function, s: spread (mean percentile)
 
+The spread s is, unless fixed in `ScoreScale.spread`, the standard deviation of the shrunk season
+mean percentiles of the ranked passers, the same for every split: a passer one spread above the
+league scores 85.8, two spreads 93.2.
+
 so the score is strictly increasing in m for a fixed n (the logistic tail keeps it strict in float64
 even at m = 0 or 1), lies in (50, 99), and a small sample is pulled
 toward the league. A bootstrap over each passer's plays gives an interval; passers with at least the
@@ -33,7 +37,9 @@ class ScoreScale:
     """Parameters of the 50–99 mapping, the bootstrap and the ranking rule."""
 
     prior_attempts: float = 50.0
-    spread: float = 0.025
+    spread: float | None = None  # None: from the season's ranked passers (see season_spread)
+    fallback_spread: float = 0.04  # when fewer than `min_spread_passers` passers are ranked
+    min_spread_passers: int = 5
     min_attempts: Mapping[str, int] = dataclasses.field(default_factory=lambda: {
         "season": 100, "pressure": 20, "time_to_throw": 20, "depth": 20, "week": 10, "game": 10})
     n_bootstrap: int = 500
@@ -41,9 +47,10 @@ class ScoreScale:
     seed: int = 0
 
     def __post_init__(self):
-        if self.prior_attempts < 0 or self.spread <= 0:
+        if self.prior_attempts < 0 or (self.spread is not None and self.spread <= 0) or \
+                self.fallback_spread <= 0:
             raise ValueError(f"ScoreScale: prior_attempts must be >= 0 and spread > 0, got "
-                             f"{self.prior_attempts}, {self.spread}")
+                             f"{self.prior_attempts}, {self.spread}, {self.fallback_spread}")
         if not 0 < self.interval < 1 or self.n_bootstrap < 1:
             raise ValueError(f"ScoreScale: interval must be in (0, 1) and n_bootstrap >= 1, got "
                              f"{self.interval}, {self.n_bootstrap}")
@@ -60,11 +67,27 @@ def shrink(mean_percentile: np.ndarray, attempts: np.ndarray, league_mean: np.nd
 
 
 def to_score(mean_percentile: np.ndarray, attempts: np.ndarray, league_mean: np.ndarray | float,
-             scale: ScoreScale) -> np.ndarray:
+             *, prior_attempts: float, spread: float) -> np.ndarray:
     """Map mean play percentiles (with their attempt counts) to the 50–99 passing score."""
-    shrunk = shrink(mean_percentile, attempts, league_mean, scale.prior_attempts)
-    z = (shrunk - league_mean) / scale.spread
+    shrunk = shrink(mean_percentile, attempts, league_mean, prior_attempts)
+    z = (shrunk - league_mean) / spread
     return SCORE_LOW + (SCORE_HIGH - SCORE_LOW) / (1.0 + np.exp(-z))
+
+
+def season_spread(passer_N: np.ndarray, percentile_N: np.ndarray, scale: ScoreScale) -> float:
+    """The score's spread: `scale.spread` if fixed, else the s.d. of the shrunk season means of
+    passers with the season's minimum attempts (`fallback_spread` if too few of them)."""
+    if scale.spread is not None:
+        return float(scale.spread)
+    _, code_N = np.unique(np.asarray(passer_N), return_inverse=True)
+    attempts_P = np.bincount(code_N)
+    mean_P = np.bincount(code_N, weights=percentile_N) / attempts_P
+    shrunk_P = shrink(mean_P, attempts_P, float(np.mean(percentile_N)), scale.prior_attempts)
+    ranked_P = attempts_P >= scale.min_attempts["season"]
+    if ranked_P.sum() < max(scale.min_spread_passers, 2):
+        return float(scale.fallback_spread)
+    spread = float(np.std(shrunk_P[ranked_P], ddof=1))
+    return spread if spread > 0 else float(scale.fallback_spread)
 
 
 def split_labels(plays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -187,6 +210,8 @@ def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
         raise ValueError(f"leaderboard: {percentile_N.shape[0]} percentiles for "
                          f"{len(plays['passer_id'])} plays")
     labels = split_labels(plays)
+    spread = season_spread(plays["passer_id"], percentile_N, scale)
+    mapping = {"prior_attempts": scale.prior_attempts, "spread": spread}
     lo_q, hi_q = 50.0 * (1 - scale.interval), 50.0 * (1 + scale.interval)
     parts = []
     for family_index, family in enumerate(FAMILIES):
@@ -198,11 +223,11 @@ def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
         mean_G = group_means(g.group_N, values_N, num_groups)
         league_L = group_means(g.label_code_G[g.group_N], values_N, len(g.labels_L))
         league_G = league_L[g.label_code_G]
-        score_G = to_score(mean_G, g.attempts_G, league_G, scale)
+        score_G = to_score(mean_G, g.attempts_G, league_G, **mapping)
         boot_BxG = to_score(bootstrap_means(g.group_N, values_N, num_groups,
                                             n_bootstrap=scale.n_bootstrap,
                                             seed=scale.seed + family_index),
-                            g.attempts_G, league_G, scale)
+                            g.attempts_G, league_G, **mapping)
         eligible_G = g.attempts_G >= scale.min_attempts[family]
         rank_G = rank_within(g.label_code_G, score_G, eligible_G)
         # Most recent play of each group names its team (a traded passer shows his latest team).

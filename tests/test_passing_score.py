@@ -44,7 +44,7 @@ def _python_labels(plays, i):
 
 def test_aggregation_matches_python_groupby_and_formula():
     plays, pct = _season()
-    scale = ps.ScoreScale(n_bootstrap=20)
+    scale = ps.ScoreScale(n_bootstrap=20, spread=0.03)
     board = ps.leaderboard(plays, pct, scale)
     groups = collections.defaultdict(list)
     for i in range(len(pct)):
@@ -69,20 +69,20 @@ def test_aggregation_matches_python_groupby_and_formula():
 def test_score_is_monotone_and_bounded():
     m = np.linspace(0.0, 1.0, 2001)
     for n in (1, 30, 500, 10**6):
-        score = ps.to_score(m, np.full_like(m, n), 0.5, ps.ScoreScale())
+        score = ps.to_score(m, np.full_like(m, n), 0.5, prior_attempts=50, spread=0.025)
         assert np.all(np.diff(score) > 0)
         assert score.min() > 50.0 and score.max() < 99.0
-    average = ps.to_score(np.array([0.5]), np.array([100]), 0.5, ps.ScoreScale())[0]
+    average = ps.to_score(np.array([0.5]), np.array([100]), 0.5, prior_attempts=50, spread=0.05)[0]
     assert average == pytest.approx(74.5)
 
 
 def test_shrinkage_pulls_small_samples_toward_league():
-    scale = ps.ScoreScale()
     for m in (0.62, 0.40):
-        few, many = ps.to_score(np.array([m, m]), np.array([20, 2000]), 0.5, scale)
+        few, many = ps.to_score(np.array([m, m]), np.array([20, 2000]), 0.5, prior_attempts=50,
+                                spread=0.04)
         # Same raw mean: the small sample's score sits closer to the league-average score 74.5.
         assert abs(few - 74.5) < abs(many - 74.5)
-        shrunk = ps.shrink(np.array([m]), np.array([20]), 0.5, scale.prior_attempts)[0]
+        shrunk = ps.shrink(np.array([m]), np.array([20]), 0.5, 50)[0]
         assert min(m, 0.5) < shrunk < max(m, 0.5)
 
 
@@ -130,6 +130,31 @@ def test_ranks_follow_scores_among_qualified_passers():
         ranks = board["rank"][rows][eligible]
         np.testing.assert_array_equal(np.sort(ranks), np.arange(1, eligible.sum() + 1))
         assert np.all(np.diff(ranked_scores[np.argsort(ranks)]) <= 0)
+
+
+def test_adaptive_spread_is_sd_of_ranked_shrunk_season_means():
+    plays, pct = _season(n=4000, n_passers=12, seed=4)
+    extra = np.arange(30)  # a passer with too few attempts to be ranked: not in the spread
+    plays = {k: np.r_[v, v[extra]] for k, v in plays.items()}
+    plays["passer_id"][-30:] = 9999
+    pct = np.r_[pct, np.ones(30)]
+    scale = ps.ScoreScale(n_bootstrap=5)
+    shrunk = []
+    for p in np.unique(plays["passer_id"]):
+        v = pct[plays["passer_id"] == p]
+        if len(v) >= scale.min_attempts["season"]:
+            shrunk.append((len(v) * v.mean() + 50 * pct.mean()) / (len(v) + 50))
+    spread = ps.season_spread(plays["passer_id"], pct, scale)
+    assert spread == pytest.approx(np.std(shrunk, ddof=1), rel=1e-10)
+    board = ps.leaderboard(plays, pct, scale)
+    season = board["split"] == "season"
+    z = stats.logistic.ppf((board["score"][season] - 50) / 49)
+    m, n = board["mean_percentile"][season], board["attempts"][season]
+    np.testing.assert_allclose(z * spread, (n * m + 50 * pct.mean()) / (n + 50) - pct.mean(),
+                               atol=1e-9)
+    few = ps.season_spread(plays["passer_id"][:300], pct[:300], scale)  # nobody has 100 attempts
+    assert few == scale.fallback_spread
+    assert ps.season_spread(plays["passer_id"], pct, ps.ScoreScale(spread=0.07)) == 0.07
 
 
 def test_bad_inputs_are_rejected():
