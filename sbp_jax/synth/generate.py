@@ -264,7 +264,7 @@ def _simulate(
     snap_ev = np.where(
         rng.random(n) < AUTO_EVENT_RATE, TB.EV["autoevent_ballsnap"], TB.EV["ball_snap"]
     )
-    shovel = (target == 0) & (depth_Nx5[:, 0] < 2) & (rng.random(n) < 0.3)
+    shovel = (target == 0) & (depth_Nx5[:, 0] < 2) & (rng.random(n) < 0.1)
     rel_ev = np.select(
         [
             ~released & (timing.kind == 2),
