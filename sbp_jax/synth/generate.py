@@ -32,8 +32,8 @@ BALL_SPEED = 17.0  # yd/s (plus 0.2 s) for the flight time
 SECONDS_PER_PLAY = 40
 
 
-def _validate(weeks, seed, n_teams, dropbacks) -> None:
-    def is_int(v) -> bool:
+def _validate(weeks: object, seed: object, n_teams: object, dropbacks: object) -> None:
+    def is_int(v: object) -> bool:
         return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
     if not is_int(weeks) or not 1 <= weeks <= MAX_WEEKS:
