@@ -4,8 +4,10 @@ With p = softmax(logits), edges e_k = low + k w, w = (high - low)/N and F_k = p_
   density  p_k / w                       on bin k
   CDF      Fb(y) = F_k + p_k (y - e_k)/w  for y in bin k (0 below low, 1 above high)
   quantile Qb(q) = e_k + w (q - F_k)/p_k  for F_k <= q < F_{k+1}
-The quantile's bin is found by counting edges with F_j <= q (one vectorized comparison, no loop or
-sort), which is also how the spliced binned-Pareto distribution finds its thresholds.
+The quantile's bin is found by a two-level vectorized search (no loop or sort): bins are grouped in
+blocks of about sqrt(N); counting block-cumulative masses <= q finds the block, then counting within
+that one gathered block finds the bin. So no full cumulative sum over [..., N] is ever formed (it
+dominated the NLL's cost), which is also how the spliced binned-Pareto finds its thresholds.
 
 Outside [low, high] the density is 0, so `log_prob` is -inf there (with zero, finite gradients).
 Training code that wants a finite loss for out-of-range targets must clip them into [low, high]
@@ -17,6 +19,7 @@ mid-distribution percentile).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax
@@ -33,30 +36,37 @@ from sbp_jax.distributions.base import (
 
 
 class Histogram(NamedTuple):
-    """Bin masses kept unnormalized, so that one exp and one cumsum pass over [..., N] serve every
-    query (the hot path of the NLL); per-observation values are gathered and normalized after.
+    """Unnormalized bin masses grouped in blocks of about sqrt(N) bins, for two-level searches.
 
     shifted: logits minus their (gradient-stopped) max, [..., N]; exp(shifted) <= 1, never all 0.
-    cum: inclusive cumulative sums of exp(shifted), [..., N]; cum[..., -1] is the normalizer.
+    blocks: exp(shifted) zero-padded to a multiple of the block size, [..., n_blocks, block].
+    block_cum: inclusive cumulative sums of the block masses, [..., n_blocks]; the last entry
+      is the normalizer.
     """
 
     shifted: Array
-    cum: Array
+    blocks: Array
+    block_cum: Array
 
     @property
     def total(self) -> Array:
-        return self.cum[..., -1]
+        return self.block_cum[..., -1]
 
-    def expand(self) -> Histogram:
-        """The same histogram with a unit axis before the bins (to query several q per batch)."""
-        return Histogram(self.shifted[..., None, :], self.cum[..., None, :])
+
+def _block_size(num_bins: int) -> int:
+    return math.isqrt(num_bins - 1) + 1  # ceil(sqrt(N))
 
 
 def histogram(logits: ArrayLike) -> Histogram:
     """Histogram of softmax(logits) over the last axis."""
     logits = jnp.asarray(logits)
     shifted = logits - jax.lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
-    return Histogram(shifted, jnp.cumsum(jnp.exp(shifted), axis=-1))
+    num_bins = shifted.shape[-1]
+    size = _block_size(num_bins)
+    n_blocks = -(-num_bins // size)
+    padding = [(0, 0)] * (shifted.ndim - 1) + [(0, n_blocks * size - num_bins)]
+    blocks = jnp.pad(jnp.exp(shifted), padding).reshape(shifted.shape[:-1] + (n_blocks, size))
+    return Histogram(shifted, blocks, jnp.cumsum(jnp.sum(blocks, axis=-1), axis=-1))
 
 
 def bin_probabilities(logits: ArrayLike) -> Array:
@@ -72,10 +82,37 @@ def take_bin(table: Array, k: Array) -> Array:
     return jnp.take_along_axis(table, jnp.broadcast_to(k, shape)[..., None], axis=-1)[..., 0]
 
 
+def _block_row(h: Histogram, b: Array) -> tuple[Array, Array]:
+    """Masses of block b and their cumulative sums including everything below, [..., block]."""
+    shape = jnp.broadcast_shapes(b.shape, h.block_cum.shape[:-1])
+    blocks = jnp.broadcast_to(h.blocks, shape + h.blocks.shape[-2:])
+    b = jnp.broadcast_to(b, shape)
+    row = jnp.take_along_axis(blocks, b[..., None, None], axis=-2)[..., 0, :]
+    start = jnp.where(b > 0, take_bin(h.block_cum, jnp.maximum(b - 1, 0)), 0.0)
+    return row, start[..., None] + jnp.cumsum(row, axis=-1)
+
+
 def _bin_mass_and_below(h: Histogram, k: Array) -> tuple[Array, Array]:
     """Unnormalized (mass of bin k, mass below bin k) per element."""
-    mass = jnp.exp(take_bin(h.shifted, k))
-    return mass, take_bin(h.cum, k) - mass
+    size = h.blocks.shape[-1]
+    row, cum_row = _block_row(h, k // size)
+    j = k % size
+    mass = take_bin(row, j)
+    return mass, take_bin(cum_row, j) - mass
+
+
+def _locate(h: Histogram, target: Array) -> tuple[Array, Array, Array]:
+    """(k, mass, below): the bin with F_k <= target < F_{k+1} (unnormalized, clipped to the
+    last bin), its mass and the mass below it, by counting first over blocks, then in one block."""
+    num_bins = h.shifted.shape[-1]
+    n_blocks, size = h.blocks.shape[-2:]
+    b = jnp.sum(h.block_cum[..., : n_blocks - 1] <= target[..., None], axis=-1, dtype=jnp.int32)
+    row, cum_row = _block_row(h, b)
+    j = jnp.sum(cum_row[..., : size - 1] <= target[..., None], axis=-1, dtype=jnp.int32)
+    k = jnp.minimum(b * size + j, num_bins - 1)  # padded slots have no mass; never land on one
+    j = k - b * size
+    mass = take_bin(row, j)
+    return k, mass, take_bin(cum_row, j) - mass
 
 
 def bin_index(y: Array, low: float, high: float, num_bins: int) -> Array:
@@ -90,9 +127,7 @@ def body_log_prob(y: Array, h: Histogram, *, low: float, high: float) -> Array:
     num_bins = h.shifted.shape[-1]
     k = bin_index(y, low, high, num_bins)
     log_width = jnp.log(jnp.asarray((high - low) / num_bins, y.dtype))
-    # Normalizer as its own sum, so that under jit a log_prob-only caller never runs the cumsum.
-    log_total = jnp.log(jnp.sum(jnp.exp(h.shifted), axis=-1))
-    log_density = take_bin(h.shifted, k) - log_total - log_width
+    log_density = take_bin(h.shifted, k) - jnp.log(h.total) - log_width
     return jnp.where((y >= low) & (y <= high), log_density, -jnp.inf)
 
 
@@ -112,9 +147,7 @@ def body_icdf(q: Array, h: Histogram, *, low: float, high: float) -> Array:
     num_bins = h.shifted.shape[-1]
     width = (high - low) / num_bins
     target = q * h.total
-    # k = #{j < N-1 : F_{j+1} <= q}, so that F_k <= q < F_{k+1} (clipped to the last bin).
-    k = jnp.sum(h.cum[..., : num_bins - 1] <= target[..., None], axis=-1, dtype=jnp.int32)
-    mass, below = _bin_mass_and_below(h, k)
+    k, mass, below = _locate(h, target)
     mass_ok = mass > 0
     frac = (target - below) / jnp.where(mass_ok, mass, 1.0)
     frac = jnp.clip(jnp.where(mass_ok, frac, 0.0), 0.0, 1.0)
@@ -136,25 +169,25 @@ def body_partial_mean(h: Histogram, a: Array, b: Array, *, low: float, high: flo
 def binned_log_prob(y: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
     """Log density of the histogram at y (-inf outside [low, high])."""
     h = histogram(logits)
-    return body_log_prob(jnp.asarray(y, h.cum.dtype), h, low=low, high=high)
+    return body_log_prob(jnp.asarray(y, h.total.dtype), h, low=low, high=high)
 
 
 def binned_cdf(y: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
     """CDF of the histogram at y."""
     h = histogram(logits)
-    return body_cdf(jnp.asarray(y, h.cum.dtype), h, low=low, high=high)
+    return body_cdf(jnp.asarray(y, h.total.dtype), h, low=low, high=high)
 
 
 def binned_icdf(q: ArrayLike, logits: ArrayLike, *, low: float, high: float) -> Array:
     """Quantile of the histogram at q (icdf(0) = low, icdf(1) = high if the end bins have mass)."""
     h = histogram(logits)
-    return body_icdf(jnp.asarray(q, h.cum.dtype), h, low=low, high=high)
+    return body_icdf(jnp.asarray(q, h.total.dtype), h, low=low, high=high)
 
 
 def binned_mean(logits: ArrayLike, *, low: float, high: float) -> Array:
     """Sum over bins of p_k times the bin centre."""
     h = histogram(logits)
-    ends = jnp.full(h.total.shape, low, h.cum.dtype), jnp.full(h.total.shape, high, h.cum.dtype)
+    ends = jnp.full(h.total.shape, low, h.total.dtype), jnp.full(h.total.shape, high, h.total.dtype)
     return body_partial_mean(h, *ends, low=low, high=high)
 
 

@@ -48,10 +48,10 @@ from sbp_jax.distributions.generalized_pareto import (
 def sbp_thresholds(
     h: Histogram, *, low: float, high: float, tail_percentile: float
 ) -> tuple[Array, Array]:
-    """(tau_l, tau_u) = (Qb(alpha), Qb(1 - alpha)) of a histogram, found in one counting pass."""
-    q = jnp.asarray([tail_percentile, 1.0 - tail_percentile], h.cum.dtype)
-    tau = body_icdf(jnp.broadcast_to(q, h.total.shape + (2,)), h.expand(), low=low, high=high)
-    return tau[..., 0], tau[..., 1]
+    """(tau_l, tau_u) = (Qb(alpha), Qb(1 - alpha)) of a histogram."""
+    lower = jnp.full(h.total.shape, tail_percentile, h.total.dtype)
+    upper = jnp.full(h.total.shape, 1.0 - tail_percentile, h.total.dtype)
+    return body_icdf(lower, h, low=low, high=high), body_icdf(upper, h, low=low, high=high)
 
 
 def _tails_valid(lower_xi: Array, lower_beta: Array, upper_xi: Array, upper_beta: Array) -> Array:
@@ -75,7 +75,7 @@ def sbp_log_prob(
 ) -> Array:
     """Log density of the SBP at y (y broadcasts against the parameters' batch shape)."""
     h = histogram(logits)
-    y = jnp.asarray(y, h.cum.dtype)
+    y = jnp.asarray(y, h.total.dtype)
     tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
     log_alpha = jnp.log(jnp.asarray(tail_percentile, y.dtype))
     lower = log_alpha + gpd_log_prob(tau_l - y, lower_xi, lower_beta)
@@ -99,7 +99,7 @@ def sbp_cdf(
 ) -> Array:
     """CDF of the SBP at y."""
     h = histogram(logits)
-    y = jnp.asarray(y, h.cum.dtype)
+    y = jnp.asarray(y, h.total.dtype)
     tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
     alpha = jnp.asarray(tail_percentile, y.dtype)
     lower = alpha * jnp.exp(gpd_log_sf(tau_l - y, lower_xi, lower_beta))
@@ -123,7 +123,7 @@ def sbp_icdf(
 ) -> Array:
     """Quantile of the SBP at q in [0, 1]; icdf(0), icdf(1) are the support ends; NaN outside."""
     h = histogram(logits)
-    q = jnp.asarray(q, h.cum.dtype)
+    q = jnp.asarray(q, h.total.dtype)
     tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
     log_alpha = jnp.log(jnp.asarray(tail_percentile, q.dtype))
     # -log of the tail survival probability: q/alpha below, (1 - q)/alpha above (inf at q = 0 / 1).
@@ -153,7 +153,7 @@ def sbp_mean(
     """Body integral plus alpha times each tail mean; +-inf if a tail has xi >= 1 (NaN if both)."""
     h = histogram(logits)
     tau_l, tau_u = sbp_thresholds(h, low=low, high=high, tail_percentile=tail_percentile)
-    alpha = jnp.asarray(tail_percentile, h.cum.dtype)
+    alpha = jnp.asarray(tail_percentile, h.total.dtype)
     body = body_partial_mean(h, tau_l, tau_u, low=low, high=high)
     lower = alpha * (tau_l - gpd_mean(lower_xi, lower_beta))
     upper = alpha * (tau_u + gpd_mean(upper_xi, upper_beta))
