@@ -38,18 +38,13 @@ def crps(dist, yards_B: jax.Array, *, num_levels: int = 512) -> jax.Array:
     return 2.0 * jnp.mean(pinball_MxB, axis=0)
 
 
-def pit_bounds(dist, yards_B: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """CDF just below and just above a whole-yard outcome: F(y − ½), F(y + ½).
-
-    A randomized PIT draws uniformly between them; it is exactly Uniform(0, 1) for a calibrated
-    model of whole yards, whatever the head (SBP with 1-yard bins, Gaussian or binned), unlike the
-    mid-distribution value used as the play percentile.
-    """
-    return dist.cdf(yards_B - 0.5), dist.cdf(yards_B + 0.5)
-
-
 def randomized_pit(pit_low_N: np.ndarray, pit_high_N: np.ndarray, *, seed: int = 0) -> np.ndarray:
-    """Uniform draw between the PIT bounds of each play (fixed seed: reproducible reports)."""
+    """Uniform draw between the CDF just below and just above each whole-yard outcome,
+    F(y − ½) and F(y + ½) (the scorer's `pit_low`, `pit_high`), with a fixed seed.
+
+    Exactly Uniform(0, 1) for a calibrated model of whole yards, whatever the head (SBP with
+    1-yard bins, Gaussian or binned), unlike the mid-distribution value used as play percentile.
+    """
     v_N = np.random.default_rng(seed).uniform(size=np.shape(pit_low_N))
     return pit_low_N + v_N * (pit_high_N - pit_low_N)
 

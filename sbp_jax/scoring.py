@@ -36,15 +36,20 @@ def play_summary(dist, yards_B: jax.Array, *, levels: Sequence[float] = LEVELS,
     over that many levels; costly, so metrics runs ask for it on held-out plays only).
     """
     yards_B = jnp.asarray(yards_B, jnp.float32)
-    levels_Q = jnp.asarray(levels, jnp.float32).reshape((len(levels),) + (1,) * yards_B.ndim)
-    pit_low_B, pit_high_B = metrics.pit_bounds(dist, yards_B)
+    # One icdf call for every level and the median, one cdf call for y - 1/2, y, y + 1/2: the
+    # distribution's shared work (softmax, cumulative masses, tail thresholds) is done once.
+    levels_Q1 = (*levels, 0.5)
+    expand = (len(levels_Q1),) + (1,) * yards_B.ndim
+    quantiles_QxB = dist.icdf(jnp.asarray(levels_Q1, jnp.float32).reshape(expand))
+    offsets_3 = jnp.asarray([-0.5, 0.0, 0.5]).reshape((3,) + (1,) * yards_B.ndim)
+    cdf_3xB = dist.cdf(yards_B + offsets_3)
     out = {
-        "percentile": dist.cdf(yards_B),
-        "median": dist.icdf(jnp.full_like(yards_B, 0.5)),
-        "quantiles": jnp.moveaxis(dist.icdf(levels_Q), 0, -1),
+        "percentile": cdf_3xB[1],
+        "median": quantiles_QxB[-1],
+        "quantiles": jnp.moveaxis(quantiles_QxB[:-1], 0, -1),
         "nll": metrics.nll(dist, yards_B),
-        "pit_low": pit_low_B,
-        "pit_high": pit_high_B,
+        "pit_low": cdf_3xB[0],
+        "pit_high": cdf_3xB[2],
     }
     if crps_levels:
         out["crps"] = metrics.crps(dist, yards_B, num_levels=crps_levels)
