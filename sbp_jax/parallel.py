@@ -77,10 +77,24 @@ def p_eval_step(rstate, batch):
     return _mapped_steps()[1](rstate, batch)
 
 
+@functools.cache
+def _identity():
+    return jax.pmap(lambda x: x, axis_name=AXIS)
+
+
+def to_devices(tree: Any) -> Any:
+    """Place host arrays with a leading local-device axis on the devices, laid out exactly as the
+    mapped steps' outputs are (so a step compiles once per shape, not again for its own outputs).
+    """
+    return _identity()(tree)
+
+
 def replicate(tree: Any) -> Any:
-    """One copy of every leaf per local device (leading axis = local device count)."""
+    """One copy of every leaf per local device (leading axis = local device count), on device."""
     n = jax.local_device_count()
-    return jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (n, *np.shape(x))), tree)
+    return to_devices(
+        jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (n, *np.shape(x))), tree)
+    )
 
 
 def unreplicate(tree: Any) -> Any:

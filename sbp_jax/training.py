@@ -106,15 +106,16 @@ class MetricsLog:
                 f.write(json.dumps(record) + "\n")
 
 
-def _prefetch(it: Iterator[Batch], num_devices: int, size: int = 2) -> Iterator[Batch]:
-    """Build and shard the next batches on a background thread while the device computes."""
+def prefetch(it: Iterator[Batch], num_devices: int, size: int = 2) -> Iterator[Batch]:
+    """Build, shard and copy the next batches to the devices on a background thread while the
+    devices compute."""
     q: queue.Queue = queue.Queue(maxsize=size)
     done = object()
 
     def worker():
         try:
             for batch in it:
-                q.put(shard(batch, num_devices))
+                q.put(parallel.to_devices(shard(batch, num_devices)))
             q.put(done)
         except BaseException as e:  # re-raised in the consumer
             q.put(e)
@@ -136,7 +137,7 @@ def _check_batch_sizes(cfg: Config) -> None:
 
 def _bad_plays(store: PlayStore, batch: Batch, nll_rows: np.ndarray) -> list[tuple[Any, Any]]:
     """(gameId, playId) of the real rows whose NLL is not finite (all rows if none is)."""
-    idx = np.asarray(batch.play_index).reshape(-1)
+    idx = parallel.local_rows(batch.play_index)
     real = idx >= 0
     bad = real & ~np.isfinite(nll_rows)
     rows = idx[bad] if bad.any() else idx[real]
@@ -146,7 +147,7 @@ def _bad_plays(store: PlayStore, batch: Batch, nll_rows: np.ndarray) -> list[tup
 def evaluate(rstate: TrainState, it: BatchIterator) -> float:
     """Mean validation NLL over every play of `it` (one pass, no shuffling)."""
     nll_sum = weight = 0.0
-    for batch in _prefetch(it.epoch(0), jax.local_device_count()):
+    for batch in prefetch(it.epoch(0), jax.local_device_count()):
         m = parallel.p_eval_step(rstate, batch)
         nll_sum += float(parallel.unreplicate(m["nll_sum"]))
         weight += float(parallel.unreplicate(m["weight"]))
@@ -278,7 +279,7 @@ def train(
         )
         t0, plays, loss_sum, loss_n = time.perf_counter(), 0.0, 0.0, 0
         for k, batch in enumerate(
-            _prefetch(train_it.epoch(epoch, start_step=start), n_local), start
+            prefetch(train_it.epoch(epoch, start_step=start), n_local), start
         ):
             rstate, m = parallel.p_train_step(rstate, batch)
             loss = float(parallel.unreplicate(m["loss"]))
