@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         # Imported after distributed init: nothing may touch the JAX backend before it.
         from sbp_jax.training import NonFiniteLossError, open_data, train
 
-        store = open_data(args.data, args.workdir)
+        store = open_data(args.data, args.workdir, progress=not args.no_progress)
         summary = train(cfg, store, args.workdir, progress=not args.no_progress)
     except (ConfigError, StoreError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -56,7 +56,9 @@ class NonFiniteLossError(RuntimeError):
         )
 
 
-def open_data(data: str | os.PathLike, workdir: str | os.PathLike) -> PlayStore:
+def open_data(
+    data: str | os.PathLike, workdir: str | os.PathLike, *, progress: bool = True
+) -> PlayStore:
     """A play store, or a directory of BDB CSVs ingested once into `W/store`."""
     data = Path(data)
     if (data / "meta.json").is_file():
@@ -70,7 +72,7 @@ def open_data(data: str | os.PathLike, workdir: str | os.PathLike) -> PlayStore:
         return PlayStore.open(store_dir)
     from sbp_jax.data import ingest  # the CSV reader is only needed for raw data
 
-    return ingest(data, store_dir)
+    return ingest(data, store_dir, progress=progress)
 
 
 def store_meta(store: PlayStore) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from tiny_store import make_tiny_store
 
 from sbp_jax.checkpoint import Checkpoints, load_trained
 from sbp_jax.config import ConfigError, load_config
-from sbp_jax.data import NormStats, split_by_game
+from sbp_jax.data import NormStats, PlayStore, split_by_game
 from sbp_jax.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,3 +161,32 @@ def test_cli_reports_config_errors(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "model.channels" in err and str(bad) in err
+
+
+def test_cli_ingests_a_csv_directory_trains_and_resumes(tmp_path, capsys):
+    from sbp_jax.synth import generate_league
+
+    generate_league(tmp_path / "csv", weeks=2, seed=0, n_teams=4, dropbacks_per_team_game=10)
+    workdir = tmp_path / "w"
+    argv = [
+        "--config",
+        str(TINY),
+        "--data",
+        str(tmp_path / "csv"),
+        "--workdir",
+        str(workdir),
+        "--no-progress",
+        "--set",
+        "data.time_multiple=64",
+        "--set",
+        "train.epochs=1",
+    ]
+    assert train_cli.main(argv) == 0
+    assert (workdir / "store" / "meta.json").is_file()
+    first = _records(workdir)
+    trained = load_trained(workdir)
+    assert trained.store_meta["n_plays"] == PlayStore.open(workdir / "store").n_plays
+    # Run again: the store is reused, training resumes from the checkpoint and has nothing left.
+    assert train_cli.main(argv) == 0
+    assert _records(workdir) == first
+    assert "done: " in capsys.readouterr().out
