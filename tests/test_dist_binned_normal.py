@@ -63,6 +63,33 @@ def test_binned_matches_numpy_definition(dtype):
     np.testing.assert_allclose(back, q[1:-1], atol=tol)
 
 
+@pytest.mark.parametrize("num_bins", [2, 3, 10, 17, 120, 127])
+def test_two_level_search_matches_numpy_for_any_bin_count(num_bins):
+    # Bins are searched in blocks of ceil(sqrt(N)), with padding when N is not a multiple; some
+    # bins get (numerically) zero mass so the search must skip them.
+    rng = np.random.default_rng(num_bins)
+    logits = rng.normal(0, 2, (3, num_bins))
+    logits[0, rng.integers(0, num_bins, max(1, num_bins // 3))] = -200.0
+    logits[1, 0] = logits[1, -1] = -200.0  # empty end bins: icdf(0), icdf(1) move inwards
+    d = Binned(jnp.asarray(logits, jnp.float32), low=0.0, high=float(num_bins))
+    q = np.concatenate([[0.0], np.sort(rng.uniform(size=40)), [1.0]])
+    got = np.asarray(_methods(d, jnp.zeros((1, 3)), jnp.asarray(q[:, None], jnp.float32))["icdf"])
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p = np.where(p < 1e-30, 0.0, p / p.sum(-1, keepdims=True))  # exactly 0 in float32 as well
+    F = np.concatenate([np.zeros((3, 1)), np.cumsum(p, -1)], -1)
+    edges = np.arange(num_bins + 1.0)
+    for i in range(3):
+        # Definition: the bin k with F_k <= q < F_{k+1} (searchsorted skips empty bins).
+        k = np.clip(np.searchsorted(F[i], q, side="right") - 1, 0, num_bins - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(p[i, k] > 0, (q - F[i, k]) / p[i, k], 0.0)
+        want = edges[k] + np.clip(frac, 0, 1)
+        np.testing.assert_allclose(got[:, i], want, atol=2e-4 * num_bins, err_msg=str(i))
+    x = (edges[:-1] + 0.37)[:, None]
+    cdf = np.asarray(_methods(d, jnp.asarray(x, jnp.float32), jnp.zeros((1, 3)))["cdf"])
+    np.testing.assert_allclose(cdf, (F[:, :-1] + 0.37 * p).T, atol=2e-6)
+
+
 def test_binned_outside_support_is_minus_inf_with_zero_gradient():
     d = Binned(jnp.zeros(N), low=LOW, high=HIGH)
     x = jnp.asarray([LOW - 1.0, HIGH + 1.0])
