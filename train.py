@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     print(
         f"done: {summary['step']} steps, {summary['epochs']} epochs, "
-        f"best valid NLL {summary['best_valid_nll']:.4f}"
+        f"best valid NLL {summary['best_valid_nll']}"
         + (" (early stop)" if summary["stopped_early"] else "")
     )
     return 0

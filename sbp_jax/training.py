@@ -103,6 +103,11 @@ class MetricsLog:
         os.replace(tmp, self.path)
 
     def write(self, **record: Any) -> None:
+        """One line; non-finite floats become null so the file stays standard JSON."""
+        record = {
+            k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in record.items()
+        }
         if self.enabled:
             with self.path.open("a") as f:
                 f.write(json.dumps(record) + "\n")
@@ -144,6 +149,20 @@ def _bad_plays(store: PlayStore, batch: Batch, nll_rows: np.ndarray) -> list[tup
     bad = real & ~np.isfinite(nll_rows)
     rows = idx[bad] if bad.any() else idx[real]
     return [(store.plays["gameId"][i].item(), store.plays["playId"][i].item()) for i in rows]
+
+
+def track_best(
+    best: float | None, bad_epochs: int, valid_nll: float
+) -> tuple[float | None, int, bool]:
+    """Early-stopping bookkeeping after an epoch: (best, epochs without improvement, improved).
+    A non-finite validation NLL never counts as an improvement."""
+    improved = math.isfinite(valid_nll) and (best is None or valid_nll < best)
+    return (valid_nll, 0, True) if improved else (best, bad_epochs + 1, False)
+
+
+def should_stop(bad_epochs: int, patience: int) -> bool:
+    """Stop after `patience` epochs without improvement (patience 0: never)."""
+    return patience > 0 and bad_epochs >= patience
 
 
 def evaluate(rstate: TrainState, it: BatchIterator) -> float:
@@ -216,7 +235,7 @@ def train(
     meta: dict[str, Any] = {
         "epoch": 0,
         "step_in_epoch": 0,
-        "best_valid_nll": math.inf,
+        "best_valid_nll": None,
         "bad_epochs": 0,
         "valid_nll": None,
     }
@@ -268,77 +287,78 @@ def train(
         ckpt.save(which, step, parallel.unreplicate(rstate.arrays()), m)
 
     rstate = parallel.replicate(state)
-    stopped_early = meta["bad_epochs"] >= cfg.train.patience > 0
+    stopped_early = should_stop(meta["bad_epochs"], cfg.train.patience)
     epoch = meta["epoch"]
-    while epoch < cfg.train.epochs and not stopped_early:
-        start = meta["step_in_epoch"] if epoch == meta["epoch"] else 0
-        bar = tqdm(
-            total=steps_per_epoch,
-            initial=start,
-            desc=f"epoch {epoch + 1}/{cfg.train.epochs}",
-            disable=not (progress and is_main),
-            dynamic_ncols=True,
-        )
-        t0, plays, loss_sum, loss_n = time.perf_counter(), 0.0, 0.0, 0
-        for k, batch in enumerate(
-            prefetch(train_it.epoch(epoch, start_step=start), n_local), start
-        ):
-            rstate, m = parallel.p_train_step(rstate, batch)
-            loss = float(parallel.unreplicate(m["loss"]))
-            grad_norm = float(parallel.unreplicate(m["grad_norm"]))
-            step += 1
-            if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-                bad = _bad_plays(store, batch, parallel.local_rows(m["nll"]))
-                log.write(
-                    step=step,
-                    epoch=epoch,
-                    event="non_finite_loss",
-                    loss=loss,
-                    plays=[list(p) for p in bad],
-                )
-                bar.close()
-                ckpt.close()
-                raise NonFiniteLossError(step, bad)
-            plays += float(parallel.unreplicate(m["weight"]))
-            loss_sum, loss_n = loss_sum + loss, loss_n + 1
-            rate = plays / (time.perf_counter() - t0)
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", plays_per_s=f"{rate:.0f}")
-            if step % cfg.train.log_every == 0:
-                log.write(step=step, epoch=epoch, loss=loss, grad_norm=grad_norm, plays_per_s=rate)
-            if (
-                cfg.train.checkpoint_every
-                and step % cfg.train.checkpoint_every == 0
-                and k + 1 < steps_per_epoch
+    try:
+        while epoch < cfg.train.epochs and not stopped_early:
+            start = meta["step_in_epoch"] if epoch == meta["epoch"] else 0
+            bar = tqdm(
+                total=steps_per_epoch,
+                initial=start,
+                desc=f"epoch {epoch + 1}/{cfg.train.epochs}",
+                disable=not (progress and is_main),
+                dynamic_ncols=True,
+            )
+            t0, plays, loss_sum, loss_n = time.perf_counter(), 0.0, 0.0, 0
+            for k, batch in enumerate(
+                prefetch(train_it.epoch(epoch, start_step=start), n_local), start
             ):
-                snapshot("latest", epoch, k + 1)
-            if on_step is not None:
-                on_step(step, {"loss": loss, "grad_norm": grad_norm})
-        bar.close()
+                rstate, m = parallel.p_train_step(rstate, batch)
+                loss = float(parallel.unreplicate(m["loss"]))
+                grad_norm = float(parallel.unreplicate(m["grad_norm"]))
+                step += 1
+                if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+                    bad = _bad_plays(store, batch, parallel.local_rows(m["nll"]))
+                    log.write(
+                        step=step,
+                        epoch=epoch,
+                        event="non_finite_loss",
+                        loss=loss,
+                        plays=[list(p) for p in bad],
+                    )
+                    bar.close()
+                    raise NonFiniteLossError(step, bad)
+                plays += float(parallel.unreplicate(m["weight"]))
+                loss_sum, loss_n = loss_sum + loss, loss_n + 1
+                rate = plays / (time.perf_counter() - t0)
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", plays_per_s=f"{rate:.0f}")
+                if step % cfg.train.log_every == 0:
+                    log.write(
+                        step=step, epoch=epoch, loss=loss, grad_norm=grad_norm, plays_per_s=rate
+                    )
+                if (
+                    cfg.train.checkpoint_every
+                    and step % cfg.train.checkpoint_every == 0
+                    and k + 1 < steps_per_epoch
+                ):
+                    snapshot("latest", epoch, k + 1)
+                if on_step is not None:
+                    on_step(step, {"loss": loss, "grad_norm": grad_norm})
+            bar.close()
 
-        valid_nll = evaluate(rstate, valid_it)
-        improved = valid_nll < meta["best_valid_nll"]
-        meta.update(
-            valid_nll=valid_nll,
-            best_valid_nll=valid_nll if improved else meta["best_valid_nll"],
-            bad_epochs=0 if improved else meta["bad_epochs"] + 1,
-        )
-        epoch += 1
-        stopped_early = meta["bad_epochs"] >= cfg.train.patience > 0
-        log.write(
-            step=step,
-            epoch=epoch - 1,
-            event="epoch_end",
-            train_loss=loss_sum / max(loss_n, 1),
-            valid_nll=valid_nll,
-            best_valid_nll=meta["best_valid_nll"],
-            stopped_early=stopped_early,
-        )
-        snapshot("latest", epoch, 0)
-        if improved:
-            snapshot("best", epoch, 0)
-        meta["epoch"], meta["step_in_epoch"] = epoch, 0
-    ckpt.close()
+            valid_nll = evaluate(rstate, valid_it)
+            best, bad_epochs, improved = track_best(
+                meta["best_valid_nll"], meta["bad_epochs"], valid_nll
+            )
+            meta.update(valid_nll=valid_nll, best_valid_nll=best, bad_epochs=bad_epochs)
+            epoch += 1
+            stopped_early = should_stop(bad_epochs, cfg.train.patience)
+            log.write(
+                step=step,
+                epoch=epoch - 1,
+                event="epoch_end",
+                train_loss=loss_sum / max(loss_n, 1),
+                valid_nll=valid_nll,
+                best_valid_nll=meta["best_valid_nll"],
+                stopped_early=stopped_early,
+            )
+            snapshot("latest", epoch, 0)
+            if improved:
+                snapshot("best", epoch, 0)
+            meta["epoch"], meta["step_in_epoch"] = epoch, 0
+    finally:
+        ckpt.close()
     return {
         "step": step,
         "epochs": epoch,

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from tiny_store import make_tiny_store
 
+from sbp_jax import training
 from sbp_jax.checkpoint import Checkpoints, load_trained
 from sbp_jax.config import ConfigError, load_config
 from sbp_jax.data import NormStats, PlayStore, split_by_game
-from sbp_jax.training import train
+from sbp_jax.training import should_stop, track_best, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "configs" / "tiny.toml"
@@ -190,3 +191,26 @@ def test_cli_ingests_a_csv_directory_trains_and_resumes(tmp_path, capsys):
     assert train_cli.main(argv) == 0
     assert _records(workdir) == first
     assert "done: " in capsys.readouterr().out
+
+
+def test_track_best_and_should_stop():
+    assert track_best(None, 0, 3.0) == (3.0, 0, True)
+    assert track_best(3.0, 0, 3.0) == (3.0, 1, False)  # equal is no improvement
+    assert track_best(3.0, 2, 2.9) == (2.9, 0, True)
+    assert track_best(3.0, 1, float("nan")) == (3.0, 2, False)
+    assert track_best(None, 0, float("inf")) == (None, 1, False)
+    assert should_stop(2, 2) and not should_stop(1, 2) and not should_stop(50, 0)
+
+
+def test_early_stopping_keeps_the_best_epoch(store, tmp_path, monkeypatch):
+    scripted = iter([3.0, 2.5, 2.6, 2.7, 1.0, 1.0])
+    monkeypatch.setattr(training, "evaluate", lambda rstate, it: next(scripted))
+    cfg = load_config(TINY, [*BASE, "train.epochs=6", "train.patience=2"])
+    result = train(cfg, store, tmp_path, progress=False)
+    epochs = [r for r in _records(tmp_path) if r.get("event") == "epoch_end"]
+    assert [r["valid_nll"] for r in epochs] == [3.0, 2.5, 2.6, 2.7]
+    assert result["stopped_early"] and epochs[-1]["stopped_early"]
+    assert result["best_valid_nll"] == 2.5
+    assert load_trained(tmp_path).step == epochs[1]["step"]
+    # a rerun sees the stopped state in the checkpoint and trains no further
+    assert train(cfg, store, tmp_path, progress=False)["step"] == result["step"]
