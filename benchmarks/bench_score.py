@@ -88,8 +88,8 @@ def main() -> None:
     print(f"season, batched apply  : {args.plays / batched_s:10.0f} plays/s  "
           f"(vmapped / batched time = {season_s / batched_s:.2f})")
 
-    per_play = scoring.bytes_per_play(season, params, num_steps=tracks.shape[1], num_slots=22,
-                                      num_features=8, num_static=args.static)
+    _, per_play = scoring.compile_for(season, params, args.plays, num_steps=tracks.shape[1],
+                                      num_slots=22, num_features=8, num_static=args.static)
     chunk = scoring.chunk_size(args.plays, per_play, scoring.DEFAULT_MEMORY_BUDGET)
     print(f"memory: {per_play / 1024:.0f} KiB per play (XLA memory analysis) -> "
           f"{per_play * args.plays / 2**30:.2f} GiB for the season; default budget "

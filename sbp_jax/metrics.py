@@ -64,13 +64,27 @@ def interval_levels(coverage: float) -> tuple[float, float]:
     return round((1.0 - coverage) / 2.0, 6), round((1.0 + coverage) / 2.0, 6)
 
 
+def pit_coverage(pit_N: np.ndarray, coverages: Sequence[float] = COVERAGES) -> dict[str, float]:
+    """Share of randomized PIT values inside each central band [(1 − c)/2, (1 + c)/2].
+
+    For a continuous outcome this is exactly the share of outcomes inside the central predictive
+    interval; for whole yards it is the randomized version, whose expectation is the nominal `c`
+    for a calibrated model (the plain interval cannot be: a 35% mass at 0 yards is either in or
+    out as a whole).
+    """
+    pit_N = np.asarray(pit_N)
+    return {f"{c:g}": float(np.mean((pit_N >= (1 - c) / 2) & (pit_N <= (1 + c) / 2)))
+            for c in coverages}
+
+
 def coverage_table(
     quantiles_NxQ: np.ndarray,
     levels: Sequence[float],
     yards_N: np.ndarray,
     coverages: Sequence[float] = COVERAGES,
 ) -> dict[str, float]:
-    """Fraction of plays whose yards fall inside each central predictive interval (closed)."""
+    """Fraction of plays whose yards fall inside each plain central predictive interval
+    [q_(1−c)/2, q_(1+c)/2] (closed; the quantiles reported in plays.csv)."""
     level_index = {round(float(q), 6): j for j, q in enumerate(levels)}
     table = {}
     for c in coverages:
@@ -94,7 +108,8 @@ def summarize(
 
     `per_play` needs `yards`, `nll`, `median`, `quantiles` [N, Q], `pit_low`, `pit_high`, and
     optionally `crps`. Returns NLL, CRPS, MAE of the median, KS distance of the randomized PIT from
-    uniform, and coverage of the central intervals; `n_plays` says how many plays they average.
+    uniform, coverage of the central intervals (randomized, `pit_coverage`, and plain quantile
+    intervals, `coverage_table`); `n_plays` says how many plays they average.
     """
     yards_N = np.asarray(per_play["yards"], np.float64)
     if yards_N.size == 0:
@@ -105,7 +120,9 @@ def summarize(
         "nll": float(np.mean(per_play["nll"])),
         "mae_median": float(np.mean(np.abs(np.asarray(per_play["median"]) - yards_N))),
         "pit_ks": ks_uniform(pit_N),
-        "coverage": coverage_table(np.asarray(per_play["quantiles"]), levels, yards_N),
+        "coverage": pit_coverage(pit_N),
+        "coverage_quantile_interval": coverage_table(np.asarray(per_play["quantiles"]), levels,
+                                                     yards_N),
     }
     if "crps" in per_play:
         out["crps"] = float(np.mean(per_play["crps"]))

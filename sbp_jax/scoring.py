@@ -85,20 +85,23 @@ def _arg_shapes(n: int, t: int, p: int, f: int, s: int):
             sds((n, s), jnp.float32), sds((n,), jnp.float32))
 
 
-def bytes_per_play(fn: Callable, params, *, num_steps: int, num_slots: int, num_features: int,
-                   num_static: int, probe: int = 128) -> float:
-    """Device bytes one play costs in `fn` (inputs, outputs and XLA temporaries), from compiling a
-    probe batch and reading its memory analysis; falls back to 16x the input size if the backend
-    does not report one."""
-    shapes = _arg_shapes(probe, num_steps, num_slots, num_features, num_static)
-    input_bytes = sum(math.prod(a.shape) * 4 for a in shapes) / probe
+def compile_for(fn: Callable, params, n: int, *, num_steps: int, num_slots: int,
+                num_features: int, num_static: int):
+    """Compile `fn` for `n` plays of `num_steps` steps: (executable, bytes per play).
+
+    Bytes per play are the executable's inputs, outputs and XLA temporaries (its own memory
+    analysis) less the parameters, divided by `n`; 16x the input size if the backend reports none.
+    """
+    shapes = _arg_shapes(n, num_steps, num_slots, num_features, num_static)
+    compiled = fn.lower(params, *shapes).compile()
+    input_bytes = sum(math.prod(a.shape) * a.dtype.itemsize for a in shapes) / n
     try:
-        stats = fn.lower(params, *shapes).compile().memory_analysis()
+        stats = compiled.memory_analysis()
         total = stats.temp_size_in_bytes + stats.output_size_in_bytes + stats.argument_size_in_bytes
-        param_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(params))
-        return max((total - param_bytes) / probe, input_bytes)
     except (AttributeError, NotImplementedError, TypeError):
-        return 16.0 * input_bytes
+        return compiled, 16.0 * input_bytes
+    param_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(params))
+    return compiled, max((total - param_bytes) / n, input_bytes)
 
 
 def chunk_size(n_plays: int, per_play_bytes: float, memory_budget: int, *,
@@ -118,8 +121,10 @@ def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
     """Score the given plays of a `PlayStore`; NumPy arrays in the order of `play_indices`.
 
     `norm` is the training store's normalization (a checkpoint's `TrainedModel.norm`), so a model
-    scores any store with the statistics it was trained with. All chunks are padded to the season's
-    longest play (a multiple of 8 steps) and to one chunk size, so `fn` compiles once.
+    scores any store with the statistics it was trained with. `fn` is compiled for the whole
+    season and, if that executable's measured memory exceeds `memory_budget`, once more for the
+    largest chunk that fits; chunks are padded to the season's longest play (a multiple of 8
+    steps) and to one size, so nothing else compiles.
     """
     from sbp_jax.data import make_batch  # data layer; imported here so scoring math needs no store
 
@@ -129,9 +134,13 @@ def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
     fn = fn or season_scorer(model, levels=levels, crps_levels=crps_levels)
     num_steps = int(-(-int(np.max(store.lengths[play_indices])) // 8) * 8)
     _, num_slots, num_features = store.tracking.shape
-    per_play = bytes_per_play(fn, params, num_steps=num_steps, num_slots=num_slots,
-                              num_features=num_features, num_static=store.static.shape[1])
-    size = chunk_size(len(play_indices), per_play, memory_budget)
+    dims = {"num_steps": num_steps, "num_slots": num_slots, "num_features": num_features,
+            "num_static": store.static.shape[1]}
+    size = len(play_indices)
+    compiled, per_play = compile_for(fn, params, size, **dims)
+    if per_play * size > memory_budget:
+        size = chunk_size(size, per_play, memory_budget)
+        compiled, _ = compile_for(fn, params, size, **dims)
     parts = []
     starts = range(0, len(play_indices), size)
     for start in tqdm(starts, desc=f"scoring {len(play_indices)} plays", unit="chunk",
@@ -141,7 +150,9 @@ def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
         pad_t = num_steps - tracks.shape[1]
         if pad_t:
             tracks = np.pad(tracks, ((0, 0), (0, pad_t), (0, 0), (0, 0)))
-        out = fn(params, tracks, batch.presence, batch.lengths, batch.static, batch.yards)
+        out = compiled(params, tracks, np.asarray(batch.presence, np.float32),
+                       np.asarray(batch.lengths, np.int32), np.asarray(batch.static, np.float32),
+                       np.asarray(batch.yards, np.float32))
         real = np.asarray(batch.weight) > 0
         parts.append({k: np.asarray(v)[real] for k, v in out.items()})
     result = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

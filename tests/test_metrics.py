@@ -71,6 +71,8 @@ def test_calibrated_whole_yard_outcomes_give_uniform_pit_and_nominal_coverage():
     summary = metrics.summarize(_summary_for(dist, yards), LEVELS)
     assert summary["pit_ks"] < 1.63 / np.sqrt(n)  # 99% KS critical value
     for c, observed in summary["coverage"].items():
+        assert observed == pytest.approx(float(c), abs=4 * np.sqrt(float(c) * (1 - float(c)) / n))
+    for c, observed in summary["coverage_quantile_interval"].items():
         # Whole yards in a closed interval: at least nominal, and close to it.
         assert float(c) - 3 * np.sqrt(0.25 / n) < observed < float(c) + 0.06
     shifted = metrics.summarize(_summary_for(dist, yards + 4.0), LEVELS)
@@ -83,8 +85,10 @@ def test_continuous_coverage_is_nominal_and_median_mae():
     loc, scale = rng.normal(5, 3, n).astype(np.float32), rng.uniform(2, 9, n).astype(np.float32)
     y = (loc + scale * rng.standard_normal(n)).astype(np.float32)
     summary = metrics.summarize(_summary_for(Normal(loc, scale), y), LEVELS)
-    for c, observed in summary["coverage"].items():
-        assert observed == pytest.approx(float(c), abs=4 * np.sqrt(float(c) * (1 - float(c)) / n))
+    for key in ("coverage", "coverage_quantile_interval"):
+        for c, observed in summary[key].items():
+            tol = 4 * np.sqrt(float(c) * (1 - float(c)) / n)
+            assert observed == pytest.approx(float(c), abs=tol)
     assert summary["mae_median"] == pytest.approx(np.mean(np.abs(y - loc)), rel=1e-5)
 
 

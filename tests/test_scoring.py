@@ -78,10 +78,9 @@ def test_chunk_size_and_memory_estimate(scored):
     assert scoring.chunk_size(17000, 1000.0, 10**6) == 960
     assert scoring.chunk_size(17000, 1000.0, 1) == 64
     fn = scoring.season_scorer(model, levels=LEVELS)
-    small = scoring.bytes_per_play(fn, params, num_steps=16, num_slots=22, num_features=8,
-                                   num_static=3)
-    large = scoring.bytes_per_play(fn, params, num_steps=64, num_slots=22, num_features=8,
-                                   num_static=3)
+    dims = {"num_slots": 22, "num_features": 8, "num_static": 3}
+    _, small = scoring.compile_for(fn, params, 32, num_steps=16, **dims)
+    _, large = scoring.compile_for(fn, params, 32, num_steps=64, **dims)
     assert small >= 16 * 22 * 8 * 4 and large > 2 * small  # grows with the play length
 
 
