@@ -24,7 +24,7 @@ from sbp_jax import metrics
 
 # Quantile levels reported per play; they bound the 50/80/90/98% central intervals.
 LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
-DEFAULT_MEMORY_BUDGET = 2 << 30  # bytes of device memory one scoring call may use
+DEFAULT_MEMORY_BUDGET = 4 << 30  # bytes one scoring call may use (a 17k-play season: ~2.1 GiB)
 
 
 def play_summary(dist, yards_B: jax.Array, *, levels: Sequence[float] = LEVELS,
