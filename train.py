@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     except NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        print(
+            f"interrupted; run the same command again to resume from {args.workdir}/checkpoints",
+            file=sys.stderr,
+        )
+        return 130
     print(
         f"done: {summary['step']} steps, {summary['epochs']} epochs, "
         f"best valid NLL {summary['best_valid_nll']}"

@@ -20,12 +20,10 @@ from flax import struct
 
 from sbp_jax.config import Config
 from sbp_jax.data import Batch
+from sbp_jax.data.store import N_FEATURES, N_SLOTS
 from sbp_jax.loss import masked_sum, nll
 from sbp_jax.model import PassModel
 from sbp_jax.optimizer import make_optimizer
-
-N_SLOTS = 22
-N_FEATURES = 8
 
 
 class TrainState(struct.PyTreeNode):
