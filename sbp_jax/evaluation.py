@@ -404,7 +404,8 @@ def _write_outputs(out: Path, result, table, board, season, trad, figures) -> No
             f"{result['model']['step']}) on {result['data']['store']}: "
             f"{result['data']['n_plays']} plays scored in "
             f"{result['timings_s']['score_season']:.1f} s "
-            f"({result['timings_s']['plays_per_second']:.0f} plays/s). Metrics use the "
+            f"({result['timings_s']['plays_per_second']:.0f} plays/s, including compilation and "
+            "batch assembly). Metrics use the "
             f"{result['data']['n_held_out']} plays of held-out test games only; leaderboards use "
             "every play of the season, including the games the model was trained on.")),
         ("Held-out metrics", report.html_table(_metrics_table(result["held_out"]), digits={})),
@@ -443,7 +444,7 @@ def summary_text(result: Mapping, out) -> str:
     """What `evaluate.py` prints: held-out metrics, baselines, truth check, top of the season."""
     t = result["timings_s"]
     lines = [f"scored {result['data']['n_plays']} plays in {t['score_season']:.1f}"
-             f" s ({t['plays_per_second']:.0f} plays/s); metrics on "
+             f" s ({t['plays_per_second']:.0f} plays/s incl. compile); metrics on "
              f"{result['data']['n_held_out']} held-out plays"]
     for name, m in result["held_out"].items():
         cov = " ".join(f"{k}:{v:.2f}" for k, v in m["coverage"].items())
