@@ -128,7 +128,8 @@ def body_log_prob(y: Array, h: Histogram, *, low: float, high: float) -> Array:
     k = bin_index(y, low, high, num_bins)
     log_width = jnp.log(jnp.asarray((high - low) / num_bins, y.dtype))
     log_density = take_bin(h.shifted, k) - jnp.log(h.total) - log_width
-    return jnp.where((y >= low) & (y <= high), log_density, -jnp.inf)
+    outside = jnp.where(jnp.isnan(y), jnp.nan, -jnp.inf)  # a NaN observation stays NaN
+    return jnp.where((y >= low) & (y <= high), log_density, outside)
 
 
 def body_cdf(y: Array, h: Histogram, *, low: float, high: float) -> Array:
