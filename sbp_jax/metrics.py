@@ -13,13 +13,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from sbp_jax.loss import nll  # noqa: F401  (re-exported: the metric is the training loss)
+
 # Central intervals whose coverage is reported; their end points must be among the scorer's levels.
 COVERAGES = (0.5, 0.8, 0.9, 0.98)
-
-
-def nll(dist, yards_B: jax.Array) -> jax.Array:
-    """Negative log density of the observed yards, per play."""
-    return -dist.log_prob(yards_B)
 
 
 def crps(dist, yards_B: jax.Array, *, num_levels: int = 512) -> jax.Array:
