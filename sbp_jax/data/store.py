@@ -273,6 +273,10 @@ class StoreWriter:
         self.tmp_dir = Path(
             tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent)
         )
+        # mkdtemp makes it private (0700); the finished store should be as readable as a mkdir's.
+        umask = os.umask(0)
+        os.umask(umask)
+        self.tmp_dir.chmod(0o777 & ~umask)
         self._chunks: list[Path] = []
         self._frames = 0
         self._per_play: dict[str, list[np.ndarray]] = {
