@@ -353,9 +353,11 @@ def train(
                 best_valid_nll=meta["best_valid_nll"],
                 stopped_early=stopped_early,
             )
-            snapshot("latest", epoch, 0)
+            # `best` first: `latest` records this epoch as done, so a crash between the two
+            # writes must leave it behind (the resumed run then redoes the epoch and saves both).
             if improved:
                 snapshot("best", epoch, 0)
+            snapshot("latest", epoch, 0)
             meta["epoch"], meta["step_in_epoch"] = epoch, 0
     finally:
         ckpt.close()

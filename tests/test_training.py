@@ -214,3 +214,26 @@ def test_early_stopping_keeps_the_best_epoch(store, tmp_path, monkeypatch):
     assert load_trained(tmp_path).step == epochs[1]["step"]
     # a rerun sees the stopped state in the checkpoint and trains no further
     assert train(cfg, store, tmp_path, progress=False)["step"] == result["step"]
+
+
+def test_crash_between_epoch_end_checkpoints_still_leaves_a_best_checkpoint(
+    store, tmp_path, monkeypatch
+):
+    # A run killed while writing the epoch-end checkpoints must not resume into a state that
+    # believes the epoch's best model is saved when it is not.
+    cfg = load_config(TINY, [*BASE, "train.epochs=1"])
+    save = Checkpoints.save
+
+    def save_or_crash(self, which, *args, **kwargs):
+        if which == "best":
+            raise Interrupt
+        return save(self, which, *args, **kwargs)
+
+    monkeypatch.setattr(Checkpoints, "save", save_or_crash)
+    with pytest.raises(Interrupt):
+        train(cfg, store, tmp_path, progress=False)
+    monkeypatch.setattr(Checkpoints, "save", save)
+    result = train(cfg, store, tmp_path, progress=False)
+    best = load_trained(tmp_path)
+    assert best.step == result["step"]
+    assert best.valid_nll == result["best_valid_nll"]
