@@ -30,6 +30,9 @@ from sbp_jax.data import PlayStore, make_batch, split_by_game
 
 SPLIT_KEYS = ("valid_fraction", "test_fraction", "split_seed")
 TRAD_DIGITS = {"passer_rating": 1, "yards_per_attempt": 2}
+# Ceiling of the truth check: each passer's mean of the generator's true percentiles, i.e. the
+# passing score of a perfect model of the league-average passer, on the same plays.
+ORACLE = "oracle_mean_true_percentile"
 
 
 class MismatchError(ValueError):
@@ -132,6 +135,18 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
     return {c: table[c].to_numpy(zero_copy_only=False) for c in table.column_names}
 
 
+def passer_mean(passer_id_N: np.ndarray, value_N: np.ndarray,
+                passer_ids_P: np.ndarray) -> np.ndarray:
+    """Mean of `value_N` over each passer's plays, for the passers `passer_ids_P` (NaN if none)."""
+    ids_U, inv_N = np.unique(np.asarray(passer_id_N, np.int64), return_inverse=True)
+    sums_U = np.bincount(inv_N, weights=np.asarray(value_N, np.float64), minlength=len(ids_U))
+    counts_U = np.bincount(inv_N, minlength=len(ids_U))
+    at_P = _lookup(ids_U, np.arange(len(ids_U)), np.asarray(passer_ids_P, np.int64))
+    mean_P = np.full(len(at_P), np.nan)
+    mean_P[at_P >= 0] = sums_U[at_P[at_P >= 0]] / counts_U[at_P[at_P >= 0]]
+    return mean_P
+
+
 def truth_check(truth_dir: Path, plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
                 held_out_N: np.ndarray, season: Mapping[str, np.ndarray],
                 trad: Mapping[str, np.ndarray]) -> dict[str, object]:
@@ -143,6 +158,13 @@ def truth_check(truth_dir: Path, plays: Mapping[str, np.ndarray], percentile_N: 
         missing = [c for c in need if c not in cols]
         if missing:
             raise ValueError(f"{truth_dir / name}: missing columns {missing}")
+    t_keys = play_key(truth_plays["gameId"], truth_plays["playId"])
+    t_order = np.argsort(t_keys)
+    t_row = _lookup(t_keys[t_order], t_order, play_key(plays["gameId"], plays["playId"]))
+    true_pct = np.full(len(t_row), np.nan)
+    true_pct[t_row >= 0] = np.asarray(truth_plays["true_percentile"], np.float64)[t_row[t_row >= 0]]
+    ok = np.isfinite(true_pct)
+
     skill_ids = np.asarray(passers["nflId"], np.int64)
     order = np.argsort(skill_ids)
     row = _lookup(skill_ids[order], order, np.asarray(season["passer_id"], np.int64))
@@ -160,14 +182,10 @@ def truth_check(truth_dir: Path, plays: Mapping[str, np.ndarray], percentile_N: 
             "mean_percentile": spearman(np.asarray(season["mean_percentile"])[use], skill),
             "passer_rating": spearman(trad["passer_rating"][trad_row], skill),
             "yards_per_attempt": spearman(trad["yards_per_attempt"][trad_row], skill),
+            ORACLE: spearman(passer_mean(plays["passer_id"][ok], true_pct[ok],
+                                         np.asarray(season["passer_id"])[use]), skill),
         },
     }
-    t_keys = play_key(truth_plays["gameId"], truth_plays["playId"])
-    t_order = np.argsort(t_keys)
-    t_row = _lookup(t_keys[t_order], t_order, play_key(plays["gameId"], plays["playId"]))
-    true_pct = np.full(len(t_row), np.nan)
-    true_pct[t_row >= 0] = np.asarray(truth_plays["true_percentile"], np.float64)[t_row[t_row >= 0]]
-    ok = np.isfinite(true_pct)
     play_level = {"n_plays": int(ok.sum())}
     for name, mask in (("all", ok), ("held_out", ok & held_out_N)):
         play_level[name] = {"pearson": pearson(percentile_N[mask], true_pct[mask]),
@@ -372,6 +390,9 @@ def _truth_html(truth_result) -> str:
     return (report.paragraph(f"{p['n_passers']} passers ({p['passers']}); the same plays feed "
                              "every measure.")
             + report.html_table(passer_table, digits={"spearman with true skill": 3})
+            + report.paragraph(f"{ORACLE}: each passer's mean of the generator's true "
+                               "percentiles, the score a perfect model of the league-average "
+                               "passer would give; the ceiling for mean_percentile.")
             + report.paragraph("Play percentiles against the generator's true percentile under a "
                                "league-average QB:")
             + report.html_table(play_table_, digits={"pearson": 3, "spearman": 3}))
@@ -454,7 +475,8 @@ def summary_text(result: Mapping, out) -> str:
     if result["truth"] is not None:
         sp = result["truth"]["passer_level"]["spearman_skill"]
         lines.append("Spearman with true QB skill: "
-                     + ", ".join(f"{k} {v:.2f}" for k, v in sp.items()))
+                     + ", ".join(f"{k} {v:.2f}" for k, v in sp.items() if k != ORACLE)
+                     + f"; ceiling {ORACLE} {sp[ORACLE]:.2f}")
         pl = result["truth"]["play_level"]["all"]
         lines.append(f"play percentile vs true percentile: Pearson {pl['pearson']:.3f}")
     lines.append("season leaderboard (top 10):")

@@ -102,7 +102,41 @@ def test_metrics_are_on_held_out_games_and_truth_is_used(evaluated):
     truth = m["truth"]
     assert truth is not None and truth["play_level"]["n_plays"] == m["data"]["n_plays"]
     assert set(truth["passer_level"]["spearman_skill"]) == {
-        "qb_passing_score", "mean_percentile", "passer_rating", "yards_per_attempt"}
+        "qb_passing_score", "mean_percentile", "passer_rating", "yards_per_attempt",
+        evaluation.ORACLE}
+
+
+def test_oracle_ceiling_matches_an_independent_computation(evaluated, capsys):
+    """Spearman(per-passer mean TRUE percentile, skill), from the CSVs with scipy."""
+    stats = pytest.importorskip("scipy.stats")
+    league, _, out = evaluated
+    true_pct = {(r["gameId"], r["playId"]): float(r["true_percentile"])
+                for r in _read(league / "truth" / "plays.csv") if r["true_percentile"]}
+    skill = {r["nflId"]: float(r["skill"]) for r in _read(league / "truth" / "passers.csv")}
+    by_passer = defaultdict(list)
+    for r in _read(out / "plays.csv"):
+        if (r["gameId"], r["playId"]) in true_pct:
+            by_passer[r["passer_id"]].append(true_pct[r["gameId"], r["playId"]])
+    season = [r for r in _read(out / "leaderboard.csv") if r["split"] == "season"]
+    ranked = [r["passer_id"] for r in season if r["rank"]]
+    ids = ranked if len(ranked) >= 5 else [r["passer_id"] for r in season]
+    expected = stats.spearmanr([np.mean(by_passer[i]) for i in ids],
+                               [skill[i] for i in ids]).statistic
+    m = json.loads((out / "metrics.json").read_text())["truth"]["passer_level"]
+    assert m["n_passers"] == len(ids) >= 5
+    assert m["spearman_skill"][evaluation.ORACLE] == pytest.approx(expected, abs=1e-12)
+    assert evaluation.ORACLE in (out / "report.html").read_text()
+    print(evaluation.summary_text(json.loads((out / "metrics.json").read_text()), out))
+    assert f"ceiling {evaluation.ORACLE} {expected:.2f}" in capsys.readouterr().out
+
+
+def test_passer_mean_against_a_loop():
+    rng = np.random.default_rng(1)
+    ids, vals = rng.integers(0, 7, 60) * 11, rng.uniform(size=60)
+    want = [5 * 11, 99, 0]  # 99 never passes: NaN
+    got = evaluation.passer_mean(ids, vals, np.asarray(want))
+    assert got[0] == pytest.approx(vals[ids == 55].mean(), abs=1e-12)
+    assert np.isnan(got[1]) and got[2] == pytest.approx(vals[ids == 0].mean(), abs=1e-12)
 
 
 def test_mismatched_store_is_refused_naming_both_sides(evaluated, tmp_path, capsys):
