@@ -6,8 +6,10 @@ per-play function, jitted without vmap, is the single-play scorer for live use. 
 into chunks only when its compiled memory (measured with XLA's memory analysis, not guessed)
 exceeds a budget; chunks are padded to one shape so the function compiles once.
 
-The play percentile is the model's CDF at the yards gained: with 1-yard bins on half-yard edges this
-is the mid-distribution value F_k + p_k/2 (DESIGN §3), which is what the QB passing score averages.
+The play percentile is the mid-distribution value at the whole yards gained,
+(F(y − ½) + F(y + ½))/2: with 1-yard bins on half-yard edges this is the CDF at y, F_k + p_k/2
+(DESIGN §3), in the SBP body, and the same definition holds in the GPD tails and for the other
+heads. The QB passing score averages it.
 """
 
 from __future__ import annotations
@@ -31,25 +33,29 @@ def play_summary(dist, yards_B: jax.Array, *, levels: Sequence[float] = LEVELS,
                  crps_levels: int = 0) -> dict[str, jax.Array]:
     """Per-play outputs of a predictive distribution with batch shape [B] at the observed yards.
 
-    Keys: percentile (CDF at the yards), median, quantiles [B, Q], nll, pit_low / pit_high (CDF at
-    yards ∓ ½, for the randomized PIT), and crps when `crps_levels` > 0 (quantile-score integration
+    Keys: percentile (mid-distribution value at the whole-yard outcome y: (F(y − ½) + F(y + ½))/2
+    = P(Y < y) + P(Y = y)/2), median, quantiles [B, Q], nll, pit_low / pit_high (F(y ∓ ½), for the
+    randomized PIT), and crps when `crps_levels` > 0 (quantile-score integration
     over that many levels; costly, so metrics runs ask for it on held-out plays only).
     """
     yards_B = jnp.asarray(yards_B, jnp.float32)
-    # One icdf call for every level and the median, one cdf call for y - 1/2, y, y + 1/2: the
+    # One icdf call for every level and the median, one cdf call for y - 1/2 and y + 1/2: the
     # distribution's shared work (softmax, cumulative masses, tail thresholds) is done once.
     levels_Q1 = (*levels, 0.5)
     expand = (len(levels_Q1),) + (1,) * yards_B.ndim
     quantiles_QxB = dist.icdf(jnp.asarray(levels_Q1, jnp.float32).reshape(expand))
-    offsets_3 = jnp.asarray([-0.5, 0.0, 0.5]).reshape((3,) + (1,) * yards_B.ndim)
-    cdf_3xB = dist.cdf(yards_B + offsets_3)
+    offsets_2 = jnp.asarray([-0.5, 0.5]).reshape((2,) + (1,) * yards_B.ndim)
+    cdf_2xB = dist.cdf(yards_B + offsets_2)
     out = {
-        "percentile": cdf_3xB[1],
+        # In the SBP body this is F(y) itself (F is linear across a 1-yard bin on half-yard
+        # edges); in a GPD tail or for the Gaussian head F(y) is not, and the midpoint is what a
+        # whole-yard outcome's percentile means (and what the synthetic truth uses).
+        "percentile": 0.5 * (cdf_2xB[0] + cdf_2xB[1]),
         "median": quantiles_QxB[-1],
         "quantiles": jnp.moveaxis(quantiles_QxB[:-1], 0, -1),
         "nll": metrics.nll(dist, yards_B),
-        "pit_low": cdf_3xB[0],
-        "pit_high": cdf_3xB[2],
+        "pit_low": cdf_2xB[0],
+        "pit_high": cdf_2xB[1],
     }
     if crps_levels:
         out["crps"] = metrics.crps(dist, yards_B, num_levels=crps_levels)

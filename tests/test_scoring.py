@@ -36,7 +36,8 @@ def test_scorer_matches_direct_per_play_computation(scored):
         b = make_batch(store, [i])
         raw, dist = model.apply({"params": params}, b.tracks, b.presence, b.lengths, b.static)
         y = float(store.yards[i])
-        assert out["percentile"][i] == pytest.approx(float(dist.cdf(y)[0]), abs=2e-6)
+        mid = (float(dist.cdf(y - 0.5)[0]) + float(dist.cdf(y + 0.5)[0])) / 2
+        assert out["percentile"][i] == pytest.approx(mid, abs=2e-6)
         for j, q in enumerate(LEVELS):
             assert out["quantiles"][i, j] == pytest.approx(float(dist.icdf(q)[0]), abs=1e-4)
         # Mid-distribution percentile from the raw bin logits, written out in NumPy (DESIGN §3).
@@ -92,3 +93,39 @@ def test_crps_is_added_on_request(scored):
     with pytest.raises(ValueError, match="no plays"):
         scoring.score_plays(model, params, store, np.arange(0), progress=False)
 
+
+
+def test_percentile_is_the_mid_distribution_value_in_the_tails_and_for_every_head():
+    # Whole-yard outcome y: percentile = P(Y < y) + P(Y = y)/2 = (F(y - 1/2) + F(y + 1/2))/2, which
+    # the generator's true percentiles also use. In the histogram body it is F(y); in a GPD tail or
+    # for the Gaussian head F(y) differs from it.
+    from scipy import stats
+
+    from sbp_jax.distributions import Normal, SplicedBinnedPareto
+
+    alpha, beta = 0.05, 0.5
+    # Uniform body on [-10.5, 29.5]: tau_l = -8.5, tau_u = 27.5; exponential tails (xi = 0).
+    sbp = SplicedBinnedPareto(np.zeros((3, 40), np.float32), np.zeros(3, np.float32),
+                              np.full(3, beta, np.float32), np.zeros(3, np.float32),
+                              np.full(3, beta, np.float32), low=-10.5, high=29.5,
+                              tail_percentile=alpha)
+    yards = np.array([-10.0, 4.0, 29.0])
+
+    def sbp_cdf(y):  # closed form, written out independently
+        if y < -8.5:
+            return alpha * np.exp(-(-8.5 - y) / beta)
+        if y > 27.5:
+            return 1 - alpha * np.exp(-(y - 27.5) / beta)
+        return (y + 10.5) / 40
+
+    want = [(sbp_cdf(y - 0.5) + sbp_cdf(y + 0.5)) / 2 for y in yards]
+    got = scoring.play_summary(sbp, yards, levels=LEVELS)["percentile"]
+    np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)
+    assert abs(want[2] - sbp_cdf(29.0)) > 1e-3  # the tails really differ from F(y)
+
+    loc, scale = np.array([0.0, 2.0]), np.array([1.0, 3.0])
+    yards = np.array([1.0, -4.0])
+    got = scoring.play_summary(Normal(loc.astype(np.float32), scale.astype(np.float32)), yards,
+                               levels=LEVELS)["percentile"]
+    want = (stats.norm.cdf(yards - 0.5, loc, scale) + stats.norm.cdf(yards + 0.5, loc, scale)) / 2
+    np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)
