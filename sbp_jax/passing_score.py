@@ -209,6 +209,8 @@ def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
     if percentile_N.shape != (len(plays["passer_id"]),):
         raise ValueError(f"leaderboard: {percentile_N.shape[0]} percentiles for "
                          f"{len(plays['passer_id'])} plays")
+    if percentile_N.size == 0:
+        raise ValueError("leaderboard: no plays to aggregate")
     labels = split_labels(plays)
     spread = season_spread(plays["passer_id"], percentile_N, scale)
     mapping = {"prior_attempts": scale.prior_attempts, "spread": spread}

@@ -165,3 +165,15 @@ def test_bad_inputs_are_rejected():
         ps.ScoreScale(spread=0.0)
     with pytest.raises(ValueError, match="min_attempts lacks"):
         ps.ScoreScale(min_attempts={"season": 10})
+
+
+def test_tiny_and_empty_seasons():
+    plays, pct = _season(n=1)
+    board = ps.leaderboard(plays, pct)
+    season = board["split"] == "season"
+    assert board["attempts"][season].tolist() == [1]
+    assert board["score"][season][0] == pytest.approx(74.5)  # the league itself: the middle
+    assert board["rank"][season][0] == 0  # 1 attempt: not ranked
+    empty = {k: v[:0] for k, v in plays.items()}
+    with pytest.raises(ValueError, match="no plays"):
+        ps.leaderboard(empty, pct[:0])
