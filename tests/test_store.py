@@ -110,6 +110,10 @@ def test_existing_store_needs_overwrite(tmp_path):
             r"presence.npy: shape \(10, 21\)",
         ),
         (lambda p: np.save(p / "lengths.npy", np.ones(10, np.int32)), "disagree"),
+        (lambda p: _truncate(p / "meta.json"), "meta.json: unreadable"),
+        (lambda p: _truncate(p / "tracking.npy"), "tracking.npy: unreadable"),
+        (lambda p: _truncate(p / "static.npy"), "static.npy: unreadable"),
+        (lambda p: _truncate(p / "plays.parquet"), "plays.parquet: unreadable"),
     ],
 )
 def test_open_reports_what_is_wrong(tmp_path, damage, message):
@@ -124,3 +128,9 @@ def _edit_meta(path, **changes):
     meta = json.loads((path / "meta.json").read_text())
     meta.update(changes)
     (path / "meta.json").write_text(json.dumps(meta))
+
+
+def _truncate(path):
+    """Cut a file to half its size, as an interrupted copy would."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])

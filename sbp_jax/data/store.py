@@ -196,7 +196,7 @@ class PlayStore:
                 f"{path}: not a play store (no meta.json); build one with "
                 "`python -m sbp_jax.data ingest SRC --out STORE`"
             )
-        meta = json.loads(meta_file.read_text())
+        meta = _read(meta_file, lambda f: json.loads(f.read_text()))
         version = meta.get("format_version")
         if version != FORMAT_VERSION:
             raise StoreError(
@@ -211,14 +211,23 @@ class PlayStore:
             f = path / f"{name}.npy"
             if not f.is_file():
                 raise StoreError(f"{path}: missing array file {f.name}")
-            arrays[name] = np.load(f, mmap_mode="r" if name == "tracking" else None)
+            mode = "r" if name == "tracking" else None
+            arrays[name] = _read(f, lambda f, mode=mode: np.load(f, mmap_mode=mode))
         plays_file = path / "plays.parquet"
         if not plays_file.is_file():
             raise StoreError(f"{path}: missing per-play table plays.parquet")
-        table = pq.read_table(plays_file)
+        table = _read(plays_file, pq.read_table)
         plays = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
         _check_shapes(path, meta, arrays, plays)
         return cls(path, meta, arrays, plays)
+
+
+def _read(path: Path, reader):
+    """``reader(path)``, with a corrupt or truncated file reported as a StoreError naming it."""
+    try:
+        return reader(path)
+    except (ValueError, OSError, EOFError, pa.ArrowException) as e:  # JSONDecodeError: ValueError
+        raise StoreError(f"{path}: unreadable ({e}); re-run ingest to rebuild the store") from e
 
 
 def _check_shapes(
