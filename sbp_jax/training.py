@@ -94,10 +94,11 @@ class MetricsLog:
         self.enabled = enabled
 
     def truncate_after(self, step: int) -> None:
-        """Drop lines logged after `step` (steps that a resumed run will redo); atomic rewrite."""
+        """Drop lines logged after `step` (steps that a resumed run will redo) and a line left
+        half-written by a killed run; atomic rewrite."""
         if not (self.enabled and self.path.is_file()):
             return
-        keep = [ln for ln in self.path.read_text().splitlines() if json.loads(ln)["step"] <= step]
+        keep = [ln for ln in self.path.read_text().splitlines() if _step_of(ln, step + 1) <= step]
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text("".join(ln + "\n" for ln in keep))
         os.replace(tmp, self.path)
@@ -111,6 +112,14 @@ class MetricsLog:
         if self.enabled:
             with self.path.open("a") as f:
                 f.write(json.dumps(record) + "\n")
+
+
+def _step_of(line: str, default: int) -> int:
+    """The `step` of a metrics line; `default` if the line is not complete JSON."""
+    try:
+        return json.loads(line)["step"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return default
 
 
 def prefetch(it: Iterator[Batch], num_devices: int, size: int = 2) -> Iterator[Batch]:

@@ -237,3 +237,16 @@ def test_crash_between_epoch_end_checkpoints_still_leaves_a_best_checkpoint(
     best = load_trained(tmp_path)
     assert best.step == result["step"]
     assert best.valid_nll == result["best_valid_nll"]
+
+
+def test_metrics_log_resume_drops_redone_steps_and_a_half_written_last_line(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    log = training.MetricsLog(path, enabled=True)
+    for step in (10, 20, 30):
+        log.write(step=step, loss=float(step))
+    with path.open("a") as f:
+        f.write('{"step": 40, "lo')  # the process died in the middle of a line
+    log.truncate_after(20)
+    assert [r["step"] for r in _records(tmp_path)] == [10, 20]
+    log.write(step=30, loss=float("nan"))
+    assert _records(tmp_path)[-1] == {"step": 30, "loss": None}
