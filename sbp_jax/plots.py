@@ -20,9 +20,12 @@ import numpy as np  # noqa: E402
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -84,8 +87,10 @@ def leaderboard_plot(names: Sequence[str], score: np.ndarray, low: np.ndarray, h
     n = len(names)
     fig, ax = plt.subplots(figsize=(6, 0.28 * n + 1.2))
     y = np.arange(n)[::-1]
-    ax.errorbar(score, y, xerr=[score - low, high - score], fmt="o", color="navy", ecolor="gray",
-                capsize=2)
+    # A bootstrap percentile interval may miss the point estimate by rounding (all plays alike):
+    # matplotlib refuses negative error bars, so they are clipped to zero.
+    xerr = np.maximum([score - low, high - score], 0.0)
+    ax.errorbar(score, y, xerr=xerr, fmt="o", color="navy", ecolor="gray", capsize=2)
     ax.set_yticks(y, names, fontsize=8)
     ax.set(xlabel="score (50-99) with bootstrap interval", title=title, xlim=(50, 99))
     ax.grid(axis="x", alpha=0.3)
