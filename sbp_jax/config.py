@@ -102,6 +102,17 @@ def _validate(cfg: Config) -> None:
         (t.log_every >= 1, "train.log_every", "must be >= 1"),
         (d.time_multiple >= 1, "data.time_multiple", "must be >= 1"),
         (0 <= d.valid_fraction < 1 and 0 <= d.test_fraction < 1, "data.valid_fraction", "in [0,1)"),
+        (
+            d.valid_fraction + d.test_fraction < 1,
+            "data.test_fraction",
+            "plus data.valid_fraction must be < 1 (games are needed for training)",
+        ),
+        (all(w >= 1 for w in m.mlp_hidden), "model.mlp_hidden", "widths must be >= 1"),
+        (t.warmup_steps >= 0, "train.warmup_steps", "must be >= 0"),
+        (t.weight_decay >= 0, "train.weight_decay", "must be >= 0"),
+        (t.grad_clip >= 0, "train.grad_clip", "must be >= 0 (0 disables clipping)"),
+        (t.checkpoint_every >= 0, "train.checkpoint_every", "must be >= 0 (0: epoch ends only)"),
+        (t.patience >= 0, "train.patience", "must be >= 0 (0 disables early stopping)"),
     ]
     for ok, key, what in checks:
         if not ok:

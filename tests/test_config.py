@@ -60,6 +60,14 @@ def test_omitted_keys_take_defaults(tmp_path):
         ("[model]\ndilations = 4\n", "model.dilations"),  # scalar for list
         ('[model]\nhead = "poisson"\n', "model.head"),  # invalid value
         ("[model]\nlow = 10.5\nhigh = -10.5\n", "model.high"),  # cross-field check
+        # the held-out games would leave no training games (split_by_game's error named no key)
+        ("[data]\nvalid_fraction = 0.5\ntest_fraction = 0.5\n", "data.test_fraction"),
+        ("[train]\nwarmup_steps = -1\n", "train.warmup_steps"),
+        ("[train]\nweight_decay = -0.1\n", "train.weight_decay"),
+        ("[train]\ngrad_clip = -1.0\n", "train.grad_clip"),
+        ("[train]\ncheckpoint_every = -5\n", "train.checkpoint_every"),
+        ("[train]\npatience = -1\n", "train.patience"),
+        ("[model]\nmlp_hidden = [16, 0]\n", "model.mlp_hidden"),
     ],
 )
 def test_bad_file_names_key_and_file(tmp_path, text, key):
