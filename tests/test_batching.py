@@ -59,8 +59,12 @@ def test_make_batch_custom_norm_and_errors(stored):
     ref, _ = _reference_rows(a, norm, [7], a["lengths"][7])
     np.testing.assert_allclose(batch.tracks, ref, rtol=1e-6)
     np.testing.assert_allclose(batch.static[0], a["static"][7], rtol=1e-6)
-    with pytest.raises(IndexError, match="out of range"):
+    with pytest.raises(IndexError, match=r"play index 101 out of range \[0, 101\) of the store"):
         make_batch(store, [101])
+    # -1 marks filler rows inside a batch: as an input it must not silently become one
+    for bad in ([3, -1], [3, 101]):
+        with pytest.raises(IndexError, match=f"play index {bad[1]} out of range"):
+            BatchIterator(store, bad, batch_size=2, seed=0)
     with pytest.raises(ValueError, match="batch_size 2"):
         make_batch(store, [1, 2, 3], batch_size=2)
 

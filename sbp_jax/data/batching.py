@@ -37,6 +37,21 @@ def _round_up(n: int, multiple: int) -> int:
     return max(multiple, int(math.ceil(n / multiple)) * multiple)
 
 
+def _check_indices(store: PlayStore, play_indices, who: str) -> np.ndarray:
+    """Play indices as a flat int64 array; none, or one outside the store (-1 included: inside a
+    batch it marks filler), is an error naming the index and the store."""
+    idx = np.asarray(play_indices, np.int64).reshape(-1)
+    if len(idx) == 0:
+        raise ValueError(f"{who}: no play indices")
+    bad = idx[(idx < 0) | (idx >= store.n_plays)]
+    if len(bad):
+        raise IndexError(
+            f"{who}: play index {bad[0]} out of range [0, {store.n_plays}) of the store "
+            f"{store.path}"
+        )
+    return idx
+
+
 def _gather(store: PlayStore, idx_B: np.ndarray, T: int, norm: NormStats, fill: int) -> Batch:
     """Gather ``idx_B`` into a Batch; -1 marks filler rows (a copy of play ``fill``, weight 0)."""
     idx_B = np.asarray(idx_B, np.int64)
@@ -77,11 +92,7 @@ def make_batch(
     ``norm`` defaults to the store's statistics; T is the longest play rounded up to
     ``time_multiple``.
     """
-    idx = np.asarray(play_indices, np.int64).reshape(-1)
-    if len(idx) == 0:
-        raise ValueError("make_batch: no play indices")
-    if idx.min() < 0 or idx.max() >= store.n_plays:
-        raise IndexError(f"make_batch: play index out of range [0, {store.n_plays})")
+    idx = _check_indices(store, play_indices, "make_batch")
     B = len(idx) if batch_size is None else batch_size
     if len(idx) > B:
         raise ValueError(f"make_batch: {len(idx)} plays > batch_size {B}")
@@ -121,9 +132,7 @@ class BatchIterator:
         if not 0 <= process_index < process_count:
             raise ValueError(f"process_index {process_index} not in [0, {process_count})")
         self.store = store
-        self.play_indices = np.asarray(play_indices, np.int64).reshape(-1)
-        if len(self.play_indices) == 0:
-            raise ValueError("BatchIterator: no plays")
+        self.play_indices = _check_indices(store, play_indices, "BatchIterator")
         self.batch_size = batch_size
         self.local_batch_size = batch_size // process_count
         self.seed = seed
