@@ -11,10 +11,10 @@ The spread s is, unless fixed in `ScoreScale.spread`, the standard deviation of 
 mean percentiles of the ranked passers, the same for every split: a passer one spread above the
 league scores 85.8, two spreads 93.2.
 
-so the score is strictly increasing in m for a fixed n (the logistic tail keeps it strict in float64
-even at m = 0 or 1), lies in (50, 99), and a small sample is pulled
-toward the league. A bootstrap over each passer's plays gives an interval; passers with at least the
-split's minimum attempts are ranked.
+So the score is strictly increasing in m for a fixed n (the logistic tail keeps it strict in float64
+even at m = 0 or 1), lies in (50, 99), and a small sample is pulled toward the league. A bootstrap
+over each passer's plays gives an interval; passers with at least the split's minimum attempts are
+ranked.
 """
 
 from __future__ import annotations
