@@ -111,6 +111,7 @@ def test_existing_store_needs_overwrite(tmp_path):
         ),
         (lambda p: np.save(p / "lengths.npy", np.ones(10, np.int32)), "disagree"),
         (lambda p: _truncate(p / "meta.json"), "meta.json: unreadable"),
+        (lambda p: _edit_meta(p, norm={"track_mean_F": [0.0]}), "meta.json: unreadable.*missing"),
         (lambda p: _truncate(p / "tracking.npy"), "tracking.npy: unreadable"),
         (lambda p: _truncate(p / "static.npy"), "static.npy: unreadable"),
         (lambda p: _truncate(p / "plays.parquet"), "plays.parquet: unreadable"),

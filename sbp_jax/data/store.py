@@ -206,6 +206,7 @@ class PlayStore:
         for key in ("feature_names", "static_names", "norm"):
             if key not in meta:
                 raise StoreError(f"{meta_file}: missing key {key!r}")
+        _read(meta_file, lambda _: NormStats.from_dict(meta["norm"]))  # checked here, named
         arrays = {}
         for name in _ARRAY_FILES:
             f = path / f"{name}.npy"
