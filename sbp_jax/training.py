@@ -69,7 +69,14 @@ def open_data(
         raise ValueError(f"--data {data}: neither a play store (meta.json) nor a directory of CSVs")
     store_dir = Path(workdir) / "store"
     if (store_dir / "meta.json").is_file():
-        return PlayStore.open(store_dir)
+        store = PlayStore.open(store_dir)
+        source = store.meta.get("source")
+        if source is not None and Path(source).resolve() != data.resolve():
+            raise ValueError(
+                f"--data {data}: {store_dir} was ingested from {source}; use that directory, "
+                "or a new --workdir for other data"
+            )
+        return store
     from sbp_jax.data import ingest  # the CSV reader is only needed for raw data
 
     return ingest(data, store_dir, progress=progress)

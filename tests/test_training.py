@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import jax
@@ -191,6 +192,11 @@ def test_cli_ingests_a_csv_directory_trains_and_resumes(tmp_path, capsys):
     assert train_cli.main(argv) == 0
     assert _records(workdir) == first
     assert "done: " in capsys.readouterr().out
+    # The same workdir with other CSVs: refused, naming the directory its store came from.
+    shutil.copytree(tmp_path / "csv", tmp_path / "other")
+    argv[argv.index(str(tmp_path / "csv"))] = str(tmp_path / "other")
+    assert train_cli.main(argv) == 2
+    assert str(tmp_path / "csv") in capsys.readouterr().err
 
 
 def test_track_best_and_should_stop():
