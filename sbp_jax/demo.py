@@ -28,6 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE_HEADS = ("gaussian", "binned")
 
 
+def league_weeks(league: Path) -> int:
+    """Number of weeks of a generated league, from its games.csv."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    return int(pc.max(pacsv.read_csv(league / "games.csv")["week"]).as_py())
+
+
 def stage(title: str, start: float) -> float:
     print(f"\n=== {title}  (t = {time.perf_counter() - start:.0f} s) ===", flush=True)
     return time.perf_counter()
@@ -67,6 +75,12 @@ def demo(argv: list[str] | None = None) -> int:
     t = stage(f"1. synthetic league: {args.weeks} weeks -> {args.league}", start)
     league = ROOT / args.league
     if (league / "truth" / "passers.csv").is_file():
+        weeks = league_weeks(league)
+        if weeks != args.weeks:
+            raise SystemExit(
+                f"{league} holds a {weeks}-week league, not {args.weeks}: delete it with "
+                f"{args.store} and {args.workdir}* (make clean), or pass --weeks {weeks}"
+            )
         print(f"reusing {league}")
     else:
         from sbp_jax.synth import generate_league
