@@ -58,14 +58,14 @@ def _sin_cos_deg(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _nearest_opponent(xy_NxPx2: np.ndarray, present_NxP: np.ndarray) -> np.ndarray:
     """Distance (yards) from each slot to the nearest present slot of the other side, 0 if none."""
-    off_NxOx2, def_NxDx2 = xy_NxPx2[..., :OFFENSE_SLOTS, :], xy_NxPx2[..., OFFENSE_SLOTS:, :]
-    diff_NxOxDx2 = off_NxOx2[..., :, None, :] - def_NxDx2[..., None, :, :]
-    dist_NxOxD = np.sqrt(np.sum(diff_NxOxDx2**2, axis=-1))
-    off_present_NxO = present_NxP[..., :OFFENSE_SLOTS]
-    def_present_NxD = present_NxP[..., OFFENSE_SLOTS:]
-    to_def_NxO = np.min(np.where(def_present_NxD[..., None, :], dist_NxOxD, np.inf), axis=-1)
-    to_off_NxD = np.min(np.where(off_present_NxO[..., :, None], dist_NxOxD, np.inf), axis=-2)
-    nearest_NxP = np.concatenate([to_def_NxO, to_off_NxD], axis=-1)
+    x_NxP, y_NxP = xy_NxPx2[..., 0], xy_NxPx2[..., 1]
+    o, d = slice(0, OFFENSE_SLOTS), slice(OFFENSE_SLOTS, None)
+    sq_NxOxD = (x_NxP[..., o, None] - x_NxP[..., None, d]) ** 2 + (
+        y_NxP[..., o, None] - y_NxP[..., None, d]
+    ) ** 2
+    to_def_NxO = np.min(sq_NxOxD, axis=-1, where=present_NxP[..., None, d], initial=np.inf)
+    to_off_NxD = np.min(sq_NxOxD, axis=-2, where=present_NxP[..., o, None], initial=np.inf)
+    nearest_NxP = np.sqrt(np.concatenate([to_def_NxO, to_off_NxD], axis=-1))
     return np.where(np.isfinite(nearest_NxP), nearest_NxP, 0.0)
 
 
