@@ -8,7 +8,11 @@ items:
 - `meta` (`JsonSave`): `epoch` and `step_in_epoch` of the next step to run, `best_valid_nll`,
   `bad_epochs` (early-stopping counter), `valid_nll`, the resolved `config`, the normalization
   statistics `norm` (float32 values stored exactly as JSON numbers) and `store_meta` (feature and
-  static names, store format version, release, number of plays).
+  static names, the model's input channel names `input_names`, store format version, release,
+  number of plays).
+
+Checkpoints written before `data.relational_features` existed were trained on the 8 raw features:
+their config is read with the key set to false (`saved_config`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 from sbp_jax.config import Config, from_dict
-from sbp_jax.data import NormStats
+from sbp_jax.data import NormStats, input_feature_names
 from sbp_jax.model import PassModel
 
 WHICH = ("latest", "best")
@@ -92,6 +96,27 @@ class TrainedModel:
     valid_nll: float | None
 
 
+def saved_config(meta: dict, where: str | os.PathLike) -> Config:
+    """The config a checkpoint was trained with; a missing `data.relational_features` (older
+    checkpoints) means the 8 raw input channels only."""
+    raw = dict(meta["config"])
+    raw["data"] = {"relational_features": False, **raw.get("data", {})}
+    return from_dict(raw, source=f"{where} (meta.config)")
+
+
+def check_input_names(store_meta: dict, config: Config, where: str | os.PathLike) -> None:
+    """Raise ValueError if the input channels a checkpoint recorded differ from those this code
+    builds for its config (e.g. the relational channels changed since it was trained)."""
+    built = list(input_feature_names(config.data.relational_features))
+    saved = store_meta.get("input_names", built)  # not recorded by older checkpoints
+    if saved != built:
+        raise ValueError(
+            f"{where}: the checkpoint was trained on input channels {saved}, but "
+            f"data.relational_features={config.data.relational_features} now builds {built}; "
+            "retrain, or use the code version it was trained with"
+        )
+
+
 def load_trained(workdir: str | os.PathLike, which: str = "best") -> TrainedModel:
     """Load the `best` (default) or `latest` checkpoint of a training workdir."""
     if which not in WHICH:
@@ -103,7 +128,8 @@ def load_trained(workdir: str | os.PathLike, which: str = "best") -> TrainedMode
             f"`python train.py --config ... --workdir {workdir}`"
         )
     state, meta = restore(directory)
-    config = from_dict(meta["config"], source=f"{directory} (meta.config)")
+    config = saved_config(meta, directory)
+    check_input_names(meta["store_meta"], config, directory)
     return TrainedModel(
         config=config,
         model=PassModel(config.model),

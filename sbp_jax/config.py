@@ -32,6 +32,8 @@ class DataConfig:
     split_seed: int = 0  # seed of the by-game split
     time_multiple: int = 8  # pad T to a multiple of this so few shapes compile
     bucket_by_length: bool = True  # group plays of similar length into a batch
+    # append the derived relational channels (sbp_jax.data.relational) to the 8 raw features
+    relational_features: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

@@ -227,7 +227,8 @@ def example_plays(plays: Mapping[str, np.ndarray], candidates: np.ndarray, per_k
 def densities(trained: TrainedModel, store: PlayStore, idx: np.ndarray,
               grid_G: np.ndarray) -> np.ndarray:
     """Predicted density [K, G] of each play on a yards grid."""
-    b = make_batch(store, idx, norm=trained.norm)
+    b = make_batch(store, idx, norm=trained.norm,
+                   relational=trained.config.data.relational_features)
     _, dist = trained.model.apply({"params": trained.params}, b.tracks, b.presence, b.lengths,
                                   b.static)
     return np.asarray(jax.jit(lambda d, g: d.prob(g[:, None]))(dist, grid_G)).T
@@ -267,7 +268,8 @@ def run(workdir, data, out, *, compare: Sequence = (), truth=None,
     all_idx = np.arange(store.n_plays)
     scores = scoring.score_plays(trained.model, trained.params, store, all_idx, norm=trained.norm,
                                  levels=levels, crps_levels=options.crps_levels,
-                                 memory_budget=options.memory_budget, progress=options.progress)
+                                 memory_budget=options.memory_budget, progress=options.progress,
+                                 relational=trained.config.data.relational_features)
     timings["score_season"] = time.perf_counter() - t
     timings["plays_per_second"] = store.n_plays / timings["score_season"]
 
@@ -287,7 +289,7 @@ def run(workdir, data, out, *, compare: Sequence = (), truth=None,
         per_model[_model_name(other, w)] = scoring.score_plays(
             other.model, other.params, store, test_idx, norm=other.norm, levels=levels,
             crps_levels=options.crps_levels, memory_budget=options.memory_budget,
-            progress=options.progress)
+            progress=options.progress, relational=other.config.data.relational_features)
     held_out = {name: metrics.summarize(s, levels) for name, s in per_model.items()}
     yards_test = store.yards[test_idx]
     point_mae = {f"{name} median": held_out[name]["mae_median"] for name in held_out}

@@ -123,23 +123,26 @@ def chunk_size(n_plays: int, per_play_bytes: float, memory_budget: int, *,
 def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
                 levels: Sequence[float] = LEVELS, crps_levels: int = 0,
                 memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool = True,
-                fn: Callable | None = None) -> dict[str, np.ndarray]:
+                fn: Callable | None = None, relational: bool = True) -> dict[str, np.ndarray]:
     """Score the given plays of a `PlayStore`; NumPy arrays in the order of `play_indices`.
 
     `norm` is the training store's normalization (a checkpoint's `TrainedModel.norm`), so a model
-    scores any store with the statistics it was trained with. `fn` is compiled for the whole
+    scores any store with the statistics it was trained with; `relational` must be the model's
+    `data.relational_features` (its input channels). `fn` is compiled for the whole
     season and, if that executable's measured memory exceeds `memory_budget`, once more for the
     largest chunk that fits; chunks are padded to the season's longest play (a multiple of 8
     steps) and to one size, so nothing else compiles.
     """
-    from sbp_jax.data import make_batch  # data layer; imported here so scoring math needs no store
+    # data layer; imported here so scoring math needs no store
+    from sbp_jax.data import input_feature_names, make_batch
 
     play_indices = np.asarray(play_indices, np.int64)
     if play_indices.size == 0:
         raise ValueError("score_plays: no plays to score")
     fn = fn or season_scorer(model, levels=levels, crps_levels=crps_levels)
     num_steps = int(-(-int(np.max(store.lengths[play_indices])) // 8) * 8)
-    _, num_slots, num_features = store.tracking.shape
+    num_slots = store.tracking.shape[1]
+    num_features = len(input_feature_names(relational))
     dims = {"num_steps": num_steps, "num_slots": num_slots, "num_features": num_features,
             "num_static": store.static.shape[1]}
     size = len(play_indices)
@@ -151,7 +154,8 @@ def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
     starts = range(0, len(play_indices), size)
     for start in tqdm(starts, desc=f"scoring {len(play_indices)} plays", unit="chunk",
                       disable=not progress):
-        batch = make_batch(store, play_indices[start:start + size], batch_size=size, norm=norm)
+        batch = make_batch(store, play_indices[start:start + size], batch_size=size, norm=norm,
+                           relational=relational)
         tracks = np.asarray(batch.tracks)
         pad_t = num_steps - tracks.shape[1]
         if pad_t:

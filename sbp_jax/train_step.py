@@ -20,7 +20,8 @@ from flax import struct
 
 from sbp_jax.config import Config
 from sbp_jax.data import Batch
-from sbp_jax.data.store import N_FEATURES, N_SLOTS
+from sbp_jax.data.relational import input_feature_names
+from sbp_jax.data.store import N_SLOTS
 from sbp_jax.loss import masked_sum, nll
 from sbp_jax.model import PassModel
 from sbp_jax.optimizer import make_optimizer
@@ -50,9 +51,9 @@ class TrainState(struct.PyTreeNode):
         return self.replace(**arrays)
 
 
-def init_params(model: PassModel, num_static: int, key: jax.Array) -> Any:
-    """Float32 parameters from a dummy one-play input."""
-    tracks = jnp.zeros((1, 8, N_SLOTS, N_FEATURES), jnp.float32)
+def init_params(model: PassModel, num_features: int, num_static: int, key: jax.Array) -> Any:
+    """Float32 parameters from a dummy one-play input with `num_features` channels per slot."""
+    tracks = jnp.zeros((1, 8, N_SLOTS, num_features), jnp.float32)
     presence = jnp.ones((1, N_SLOTS), jnp.float32)
     lengths = jnp.ones((1,), jnp.int32)
     static = jnp.zeros((1, num_static), jnp.float32)
@@ -60,11 +61,13 @@ def init_params(model: PassModel, num_static: int, key: jax.Array) -> Any:
 
 
 def create_train_state(cfg: Config, num_static: int) -> TrainState:
-    """Fresh state for `cfg.train.seed` (host arrays; replicate before pmapping)."""
+    """Fresh state for `cfg.train.seed` (host arrays; replicate before pmapping); the input width
+    follows `cfg.data.relational_features`."""
     init_key, train_key = jax.random.split(jax.random.key(cfg.train.seed))
     model = PassModel(cfg.model)
     tx = make_optimizer(cfg.train)
-    params = init_params(model, num_static, init_key)
+    num_features = len(input_feature_names(cfg.data.relational_features))
+    params = init_params(model, num_features, num_static, init_key)
     return TrainState(
         step=jnp.zeros((), jnp.int32),
         params=params,

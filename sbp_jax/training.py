@@ -28,17 +28,24 @@ import numpy as np
 from tqdm import tqdm
 
 from sbp_jax import parallel
-from sbp_jax.checkpoint import Checkpoints
+from sbp_jax.checkpoint import Checkpoints, check_input_names, saved_config
 from sbp_jax.config import (
     RESUMABLE_CHANGES,
     Config,
     ConfigError,
     changed_keys,
-    from_dict,
     save_config,
     to_dict,
 )
-from sbp_jax.data import Batch, BatchIterator, NormStats, PlayStore, shard, split_by_game
+from sbp_jax.data import (
+    Batch,
+    BatchIterator,
+    NormStats,
+    PlayStore,
+    input_feature_names,
+    shard,
+    split_by_game,
+)
 from sbp_jax.train_step import TrainState, create_train_state
 
 
@@ -82,10 +89,12 @@ def open_data(
     return ingest(data, store_dir, progress=progress)
 
 
-def store_meta(store: PlayStore) -> dict[str, Any]:
-    """What a checkpoint records about the training store (checked on resume and scoring)."""
+def store_meta(store: PlayStore, relational: bool) -> dict[str, Any]:
+    """What a checkpoint records about the training store and the model's input channels
+    (checked on resume and scoring)."""
     return {
         "feature_names": list(store.feature_names),
+        "input_names": list(input_feature_names(relational)),
         "static_names": list(store.static_names),
         "format_version": int(store.format_version),
         "release": str(getattr(store, "release", "")),
@@ -198,7 +207,7 @@ def _resume(
     target = jax.tree.map(np.asarray, state.arrays())
     arrays, meta = ckpt.restore("latest", target)
     where = f"{ckpt.root / 'latest'}"
-    saved_cfg = from_dict(meta["config"], source=f"{where} (meta.config)")
+    saved_cfg = saved_config(meta, where)
     changed = [k for k in changed_keys(saved_cfg, cfg) if k not in RESUMABLE_CHANGES]
     if changed:
         raise ConfigError(
@@ -206,6 +215,7 @@ def _resume(
             "resume with the same config (only "
             f"{', '.join(sorted(RESUMABLE_CHANGES))} may change) or use a new --workdir"
         )
+    check_input_names(meta["store_meta"], saved_cfg, where)
     for key in ("feature_names", "static_names", "format_version", "n_plays"):
         if meta["store_meta"][key] != meta_now[key]:
             raise ValueError(
@@ -245,7 +255,7 @@ def train(
             f"{store.path}: the split by game left {len(splits['train'])} train and "
             f"{len(splits['valid'])} validation plays; both need at least one game"
         )
-    smeta = store_meta(store)
+    smeta = store_meta(store, cfg.data.relational_features)
     state = create_train_state(cfg, num_static=len(store.static_names))
     ckpt = Checkpoints(workdir)
     meta: dict[str, Any] = {
@@ -272,6 +282,7 @@ def train(
         process_index=jax.process_index(),
         process_count=jax.process_count(),
         norm=norm,
+        relational=cfg.data.relational_features,
     )
     train_it = BatchIterator(
         store,

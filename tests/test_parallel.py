@@ -82,7 +82,8 @@ def test_two_processes_over_gloo_match_one_process(tmp_path):
     store = make_tiny_store(tmp_path / "store", n_games=5, plays_per_game=10, max_len=16)
     overrides = ["train.epochs=1", "train.checkpoint_every=0", "data.time_multiple=16"]
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests"))
+    # The workers import sbp_jax from this tree (not whatever checkout is installed editable).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
     procs = [
         subprocess.Popen(
             [

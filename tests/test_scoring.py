@@ -7,7 +7,7 @@ from store_fixtures import write_random_store
 
 from sbp_jax import scoring
 from sbp_jax.config import ModelConfig
-from sbp_jax.data import make_batch
+from sbp_jax.data import input_feature_names, make_batch
 from sbp_jax.model import PassModel
 
 LEVELS = (0.05, 0.5, 0.95)
@@ -79,10 +79,11 @@ def test_chunk_size_and_memory_estimate(scored):
     assert scoring.chunk_size(17000, 1000.0, 10**6) == 960
     assert scoring.chunk_size(17000, 1000.0, 1) == 64
     fn = scoring.season_scorer(model, levels=LEVELS)
-    dims = {"num_slots": 22, "num_features": 8, "num_static": 3}
+    num_features = len(input_feature_names(True))  # make_batch's default input channels
+    dims = {"num_slots": 22, "num_features": num_features, "num_static": 3}
     _, small = scoring.compile_for(fn, params, 32, num_steps=16, **dims)
     _, large = scoring.compile_for(fn, params, 32, num_steps=64, **dims)
-    assert small >= 16 * 22 * 8 * 4 and large > 2 * small  # grows with the play length
+    assert small >= 16 * 22 * num_features * 4 and large > 2 * small  # grows with the play length
 
 
 def test_crps_is_added_on_request(scored):

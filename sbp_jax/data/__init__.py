@@ -2,6 +2,7 @@
 
 from sbp_jax.data.batching import Batch, BatchIterator, make_batch, shard
 from sbp_jax.data.ingest import IngestError, ingest
+from sbp_jax.data.relational import RELATIONAL_NAMES, input_feature_names, relational_features
 from sbp_jax.data.schemas import SchemaError
 from sbp_jax.data.splits import split_by_game
 from sbp_jax.data.store import FEATURE_NAMES, FORMAT_VERSION, NormStats, PlayStore, StoreError
@@ -14,10 +15,13 @@ __all__ = [
     "IngestError",
     "NormStats",
     "PlayStore",
+    "RELATIONAL_NAMES",
     "SchemaError",
     "StoreError",
     "ingest",
+    "input_feature_names",
     "make_batch",
+    "relational_features",
     "shard",
     "split_by_game",
 ]

@@ -2,8 +2,9 @@
 
 Batches are split by process and device for data-parallel training. A batch is gathered with NumPy
 fancy indexing from the tracking memmap (one read per valid frame, no Python loop over frames),
-standardized with ``NormStats``, and zero-padded in time to a multiple of ``time_multiple`` so that
-a jitted train step sees only a few distinct shapes.
+standardized with ``NormStats``, extended with the derived relational channels of
+``sbp_jax.data.relational`` (unless ``relational=False``), and zero-padded in time to a multiple
+of ``time_multiple`` so that a jitted train step sees only a few distinct shapes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sbp_jax.data.relational import relational_features
 from sbp_jax.data.store import NormStats, PlayStore, frame_rows
 
 # Bucketing pool: shuffle, cut into pools of this many batches, sort each pool by length, cut into
@@ -24,7 +26,9 @@ _POOL_BATCHES = 32
 class Batch(NamedTuple):
     """One (per-process) batch; a NamedTuple so it is a JAX pytree."""
 
-    tracks: np.ndarray  # float32 [B, T, 22, 8] standardized; zeros at padded steps and absent slots
+    # float32 [B, T, 22, F]: F = input_feature_names(relational), the 8 raw features standardized
+    # then the derived relational channels; zeros at padded steps and absent slots
+    tracks: np.ndarray
     presence: np.ndarray  # float32 [B, 22]
     lengths: np.ndarray  # int32 [B], >= 1
     static: np.ndarray  # float32 [B, S] standardized
@@ -52,7 +56,9 @@ def _check_indices(store: PlayStore, play_indices, who: str) -> np.ndarray:
     return idx
 
 
-def _gather(store: PlayStore, idx_B: np.ndarray, T: int, norm: NormStats, fill: int) -> Batch:
+def _gather(
+    store: PlayStore, idx_B: np.ndarray, T: int, norm: NormStats, fill: int, relational: bool
+) -> Batch:
     """Gather ``idx_B`` into a Batch; -1 marks filler rows (a copy of play ``fill``, weight 0)."""
     idx_B = np.asarray(idx_B, np.int64)
     real_B = idx_B >= 0
@@ -64,9 +70,14 @@ def _gather(store: PlayStore, idx_B: np.ndarray, T: int, norm: NormStats, fill: 
     rows, b_of_row = frame_rows(store.offsets, src_B)
     t_of_row = rows - store.offsets[src_B][b_of_row]
     presence_BxP = store.presence[src_B].astype(np.float32)
-    tracks = np.zeros((B, T) + store.tracking.shape[1:], np.float32)
-    frames = (np.asarray(store.tracking[rows]) - norm.track_mean_F) / norm.track_std_F
-    tracks[b_of_row, t_of_row] = frames * presence_BxP[b_of_row][..., None]
+    presence_RxP = presence_BxP[b_of_row]
+    raw_RxPxF = np.asarray(store.tracking[rows])
+    channels = [(raw_RxPxF - norm.track_mean_F) / norm.track_std_F]
+    if relational:
+        channels.append(relational_features(raw_RxPxF, presence_RxP))
+    frames_RxPxC = np.concatenate(channels, axis=-1)
+    tracks = np.zeros((B, T) + frames_RxPxC.shape[1:], np.float32)
+    tracks[b_of_row, t_of_row] = frames_RxPxC * presence_RxP[..., None]
     static_BxS = (store.static[src_B] - norm.static_mean_S) / norm.static_std_S
     return Batch(
         tracks=tracks,
@@ -86,11 +97,12 @@ def make_batch(
     batch_size: int | None = None,
     time_multiple: int = 8,
     norm: NormStats | None = None,
+    relational: bool = True,
 ) -> Batch:
     """Batch of the given plays, padded with filler rows (weight 0) up to ``batch_size``.
 
     ``norm`` defaults to the store's statistics; T is the longest play rounded up to
-    ``time_multiple``.
+    ``time_multiple``. ``relational`` appends the derived channels (``input_feature_names``).
     """
     idx = _check_indices(store, play_indices, "make_batch")
     B = len(idx) if batch_size is None else batch_size
@@ -98,7 +110,8 @@ def make_batch(
         raise ValueError(f"make_batch: {len(idx)} plays > batch_size {B}")
     idx_B = np.concatenate([idx, np.full(B - len(idx), -1, np.int64)])
     T = _round_up(int(store.lengths[idx].max()), time_multiple)
-    return _gather(store, idx_B, T, store.norm if norm is None else norm, fill=int(idx[0]))
+    norm = store.norm if norm is None else norm
+    return _gather(store, idx_B, T, norm, fill=int(idx[0]), relational=relational)
 
 
 class BatchIterator:
@@ -124,6 +137,7 @@ class BatchIterator:
         process_index: int = 0,
         process_count: int = 1,
         norm: NormStats | None = None,
+        relational: bool = True,
     ) -> None:
         if batch_size % process_count:
             raise ValueError(
@@ -141,6 +155,7 @@ class BatchIterator:
         self.bucket_by_length = bucket_by_length
         self.process_index = process_index
         self.norm = store.norm if norm is None else norm
+        self.relational = relational
 
     def __len__(self) -> int:
         return math.ceil(len(self.play_indices) / self.batch_size)
@@ -177,7 +192,12 @@ class BatchIterator:
             local = idx_B[lo : lo + self.local_batch_size]
             # idx_B[0] is always real: filler only completes the last global batch.
             yield _gather(
-                self.store, local, self._time_length(idx_B), self.norm, fill=int(idx_B[0])
+                self.store,
+                local,
+                self._time_length(idx_B),
+                self.norm,
+                fill=int(idx_B[0]),
+                relational=self.relational,
             )
 
     def padding_efficiency(self, epoch: int = 0) -> float:
