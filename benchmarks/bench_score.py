@@ -3,11 +3,12 @@
     python benchmarks/bench_score.py [--config configs/demo.toml] [--plays 17000]
 
 Random-init model of the config's size (the head perturbed so plays differ) and random play data
-shaped like a store batch (lengths 2-6 s at 10 Hz, padded to a multiple of 8 steps, 22 slots x 8
-features). Prints, for the season call, plays/s of the jitted vmapped per-play scorer
-(`scoring.season_scorer`) next to the same model applied to the batch directly (ratio = what vmap
-costs), XLA's measured memory per play and the chunk size the default budget allows; then p50/p99
-latency of the jitted single-play function. Compile time is reported separately, never mixed in.
+shaped like a store batch (lengths 2-6 s at 10 Hz, padded to a multiple of 8 steps, 22 slots x the
+config's input channels: 8 raw + 8 relational by default). Prints, for the season call, plays/s
+of the jitted vmapped per-play scorer (`scoring.season_scorer`) next to the same model applied to
+the batch directly (ratio = what vmap costs), XLA's measured memory per play and the chunk size
+the default budget allows; then p50/p99 latency of the jitted single-play function. Compile time
+is reported separately, never mixed in.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ import numpy as np
 
 from sbp_jax import scoring
 from sbp_jax.config import load_config
+from sbp_jax.data import input_feature_names
 from sbp_jax.model import PassModel
 
 
-def random_plays(n: int, num_static: int, seed: int = 0):
+def random_plays(n: int, num_static: int, num_features: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(20, 61, n).astype(np.int32)
     t = int(-(-lengths.max() // 8) * 8)
-    tracks = rng.normal(size=(n, t, 22, 8)).astype(np.float32)
+    tracks = rng.normal(size=(n, t, 22, num_features)).astype(np.float32)
     tracks *= (np.arange(t)[None, :] < lengths[:, None])[:, :, None, None]
     presence = np.ones((n, 22), np.float32)
     static = rng.normal(size=(n, num_static)).astype(np.float32)
@@ -62,7 +64,8 @@ def main() -> None:
 
     cfg = load_config(args.config)
     model = PassModel(cfg.model)
-    tracks, presence, lengths, static, yards = random_plays(args.plays, args.static)
+    num_features = len(input_feature_names(cfg.data.relational_features))
+    tracks, presence, lengths, static, yards = random_plays(args.plays, args.static, num_features)
     params = model.init(jax.random.key(0), tracks[:2], presence[:2], lengths[:2],
                         static[:2])["params"]
     kernel = params["head"]["kernel"]
@@ -71,7 +74,7 @@ def main() -> None:
           f"{platform.node()}  jax {jax.__version__}  devices {jax.devices()}")
     print(f"# model {args.config} (head {cfg.model.head}, {cfg.model.channels} channels, "
           f"dilations {list(cfg.model.dilations)}, {cfg.model.num_bins} bins); "
-          f"{args.plays} plays, T = {tracks.shape[1]} steps")
+          f"{args.plays} plays, T = {tracks.shape[1]} steps, {num_features} input channels")
 
     season = scoring.season_scorer(model)
     arrays = tuple(jnp.asarray(a) for a in (tracks, presence, lengths, static, yards))
@@ -89,7 +92,8 @@ def main() -> None:
           f"(vmapped / batched time = {season_s / batched_s:.2f})")
 
     _, per_play = scoring.compile_for(season, params, args.plays, num_steps=tracks.shape[1],
-                                      num_slots=22, num_features=8, num_static=args.static)
+                                      num_slots=22, num_features=num_features,
+                                      num_static=args.static)
     chunk = scoring.chunk_size(args.plays, per_play, scoring.DEFAULT_MEMORY_BUDGET)
     print(f"memory: {per_play / 1024:.0f} KiB per play (XLA memory analysis) -> "
           f"{per_play * args.plays / 2**30:.2f} GiB for the season; default budget "
