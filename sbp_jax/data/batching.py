@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sbp_jax.data.relational import relational_features
+from sbp_jax.data.relational import store_relational
 from sbp_jax.data.store import NormStats, PlayStore, frame_rows
 
 # Bucketing pool: shuffle, cut into pools of this many batches, sort each pool by length, cut into
@@ -74,7 +74,7 @@ def _gather(
     raw_RxPxF = np.asarray(store.tracking[rows])
     channels = [(raw_RxPxF - norm.track_mean_F) / norm.track_std_F]
     if relational:
-        channels.append(relational_features(raw_RxPxF, presence_RxP))
+        channels.append(store_relational(store)[rows])
     frames_RxPxC = np.concatenate(channels, axis=-1)
     tracks = np.zeros((B, T) + frames_RxPxC.shape[1:], np.float32)
     tracks[b_of_row, t_of_row] = frames_RxPxC * presence_RxP[..., None]

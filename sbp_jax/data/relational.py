@@ -25,13 +25,23 @@ Every channel of an absent slot is 0; so is the opponent distance when no oppone
 and the passer channels when the passer is absent or the player stands on the passer's spot (for
 the passer himself). Distances use a fixed scale instead of fitted statistics, so no new
 normalization statistics are needed and existing ``NormStats`` remain valid.
+
+Computing the channels costs about as much host time as a small model's train step on a 2-core
+CPU, so ``store_relational`` computes them once per store into ``relational.npy`` beside the
+tracking (memory-mapped, written to a temporary file and renamed) and batches gather from it.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
 import numpy as np
 
-from sbp_jax.data.store import FEATURE_NAMES, N_SLOTS
+from sbp_jax.data.store import FEATURE_NAMES, N_SLOTS, PlayStore, umask_mode
 
 RELATIONAL_NAMES = (
     "sin_direction",
@@ -63,8 +73,9 @@ def _nearest_opponent(xy_NxPx2: np.ndarray, present_NxP: np.ndarray) -> np.ndarr
     sq_NxOxD = (x_NxP[..., o, None] - x_NxP[..., None, d]) ** 2 + (
         y_NxP[..., o, None] - y_NxP[..., None, d]
     ) ** 2
-    to_def_NxO = np.min(sq_NxOxD, axis=-1, where=present_NxP[..., None, d], initial=np.inf)
-    to_off_NxD = np.min(sq_NxOxD, axis=-2, where=present_NxP[..., o, None], initial=np.inf)
+    # Absent players are pushed to infinity before a plain min (min's `where=` is ~3x slower).
+    to_def_NxO = np.where(present_NxP[..., None, d], sq_NxOxD, np.inf).min(axis=-1)
+    to_off_NxD = np.where(present_NxP[..., o, None], sq_NxOxD, np.inf).min(axis=-2)
     nearest_NxP = np.sqrt(np.concatenate([to_def_NxO, to_off_NxD], axis=-1))
     return np.where(np.isfinite(nearest_NxP), nearest_NxP, 0.0)
 
@@ -75,7 +86,7 @@ def relational_features(tracks_raw_NxPxF: np.ndarray, presence_NxP: np.ndarray) 
     ``presence_NxP`` (bool or 0/1) broadcasts against ``tracks_raw_NxPxF[..., 0]``. Returns
     float32; absent slots are all zero (see the module docstring for every channel).
     """
-    tracks = np.asarray(tracks_raw_NxPxF, np.float64)
+    tracks = np.asarray(tracks_raw_NxPxF, np.float32)
     if tracks.shape[-2:] != (N_SLOTS, len(FEATURE_NAMES)):
         raise ValueError(
             f"relational_features: tracks of shape {tracks.shape}, expected [..., {N_SLOTS}, "
@@ -119,6 +130,67 @@ def relational_features(tracks_raw_NxPxF: np.ndarray, presence_NxP: np.ndarray) 
         axis=-1,
     )
     return (channels_NxPxK * present_NxP[..., None]).astype(np.float32)
+
+
+_CACHE_FILE = "relational.npy"
+_CHUNK_FRAMES = 65536
+_cache_lock = threading.Lock()
+
+
+def _compute_into(store: PlayStore, out_FxPxK: np.ndarray) -> None:
+    presence_FxP = np.repeat(store.presence, store.lengths, axis=0)
+    for start in range(0, len(out_FxPxK), _CHUNK_FRAMES):
+        stop = min(start + _CHUNK_FRAMES, len(out_FxPxK))
+        out_FxPxK[start:stop] = relational_features(
+            np.asarray(store.tracking[start:stop]), presence_FxP[start:stop]
+        )
+
+
+def store_relational(store: PlayStore) -> np.ndarray:
+    """[total_frames, 22, K] relational channels of every frame of ``store``, computed once.
+
+    Cached in ``relational.npy`` inside the store (a stale or foreign file of the wrong shape is
+    recomputed); a read-only store gets an in-memory copy instead, with a warning."""
+    cached = getattr(store, "_relational_FxPxK", None)
+    if cached is not None:
+        return cached
+    with _cache_lock:
+        cached = getattr(store, "_relational_FxPxK", None)
+        if cached is not None:
+            return cached
+        shape = (len(store.tracking), N_SLOTS, len(RELATIONAL_NAMES))
+        path = Path(store.path) / _CACHE_FILE
+        try:
+            cached = np.load(path, mmap_mode="r") if path.is_file() else None
+        except (OSError, ValueError):
+            cached = None
+        if cached is None or cached.shape != shape or cached.dtype != np.float32:
+            cached = _write_cache(store, path, shape)
+        store._relational_FxPxK = cached
+        return cached
+
+
+def _write_cache(store: PlayStore, path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".relational.", suffix=".npy", dir=path.parent)
+    except OSError as e:
+        warnings.warn(f"{path.parent} is not writable ({e}); relational channels kept in memory",
+                      stacklevel=3)
+        out = np.empty(shape, np.float32)
+        _compute_into(store, out)
+        return out
+    os.close(fd)
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        _compute_into(store, out)
+        out.flush()
+        del out
+        os.chmod(tmp, umask_mode(0o666))  # mkstemp's file is private; the store's are not
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return np.load(path, mmap_mode="r")
 
 
 def input_feature_names(relational: bool) -> tuple[str, ...]:

@@ -138,6 +138,13 @@ class _MomentAccumulator:
         )
 
 
+def umask_mode(mode: int) -> int:
+    """`mode` as the process umask would leave it (what mkdir/open would give, unlike mkstemp)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
 def frame_rows(offsets: np.ndarray, play_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flat tracking rows of the given plays, and for each row its position in ``play_idx``."""
     starts = offsets[play_idx]
@@ -284,9 +291,7 @@ class StoreWriter:
             tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent)
         )
         # mkdtemp makes it private (0700); the finished store should be as readable as a mkdir's.
-        umask = os.umask(0)
-        os.umask(umask)
-        self.tmp_dir.chmod(0o777 & ~umask)
+        self.tmp_dir.chmod(umask_mode(0o777))
         self._chunks: list[Path] = []
         self._frames = 0
         self._per_play: dict[str, list[np.ndarray]] = {
