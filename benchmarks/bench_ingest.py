@@ -4,7 +4,8 @@
 
 Ingest runs in a child process (the CLI), so its peak RSS is measured alone
 (``resource.getrusage(RUSAGE_CHILDREN)``); rows/s comes from the ingest report. make_batch
-throughput and padding efficiency are compared with and without length bucketing in the same run.
+throughput and padding efficiency are compared with and without length bucketing, and with 1
+and ``--threads`` loader threads (``data.loader_threads``), in the same run.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=2)
     ap.add_argument("--teams", type=int, default=32)
     ap.add_argument("--src", type=Path, help="reuse a BDB directory instead of generating one")
+    ap.add_argument("--threads", type=int, default=2, help="loader threads to compare with 1")
     ap.add_argument("--batch-size", type=int, default=256)
     args = ap.parse_args()
 
@@ -73,23 +75,31 @@ def main() -> None:
         for _ in BatchIterator(store, plays, batch_size=args.batch_size, seed=1).epoch(0):
             pass
         results = {}
-        for bucket in (True, False):
+        for bucket, workers in ((True, 1), (False, 1), (True, args.threads)):
             it = BatchIterator(
-                store, plays, batch_size=args.batch_size, seed=0, bucket_by_length=bucket
+                store,
+                plays,
+                batch_size=args.batch_size,
+                seed=0,
+                bucket_by_length=bucket,
+                workers=workers,
             )
             t0 = time.perf_counter()
             n = sum(int(b.weight.sum()) for b in it.epoch(0))
             dt = time.perf_counter() - t0
-            results[bucket] = (n / dt, it.padding_efficiency(0))
+            results[bucket, workers] = (n / dt, it.padding_efficiency(0))
             print(
-                f"make_batch (bucket_by_length={bucket}, B={args.batch_size}): "
-                f"{n / dt:,.0f} plays/s, padding efficiency {results[bucket][1]:.3f}"
+                f"make_batch (bucket_by_length={bucket}, B={args.batch_size}, "
+                f"{workers} thread(s)): {n / dt:,.0f} plays/s, "
+                f"padding efficiency {results[bucket, workers][1]:.3f}"
             )
+        bucketed, unbucketed = results[True, 1], results[False, 1]
+        threaded = results[True, args.threads]
         print(
-            f"bucketing: padding efficiency x{results[True][1] / results[False][1]:.2f}, "
-            f"throughput x{results[True][0] / results[False][0]:.2f}"
+            f"bucketing: padding efficiency x{bucketed[1] / unbucketed[1]:.2f}, "
+            f"throughput x{bucketed[0] / unbucketed[0]:.2f}; "
+            f"{args.threads} loader threads: throughput x{threaded[0] / bucketed[0]:.2f}"
         )
-
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,7 @@ class DataConfig:
     bucket_by_length: bool = True  # group plays of similar length into a batch
     # append the derived relational channels (sbp_jax.data.relational) to the 8 raw features
     relational_features: bool = True
+    loader_threads: int = 1  # threads assembling batches (more for an accelerator with spare cores)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +104,7 @@ def _validate(cfg: Config) -> None:
         (t.learning_rate > 0, "train.learning_rate", "must be > 0"),
         (t.log_every >= 1, "train.log_every", "must be >= 1"),
         (d.time_multiple >= 1, "data.time_multiple", "must be >= 1"),
+        (d.loader_threads >= 1, "data.loader_threads", "must be >= 1"),
         (0 <= d.valid_fraction < 1 and 0 <= d.test_fraction < 1, "data.valid_fraction", "in [0,1)"),
         (
             d.valid_fraction + d.test_fraction < 1,
@@ -234,6 +236,7 @@ RESUMABLE_CHANGES = frozenset(
         "train.checkpoint_every",
         "train.log_every",
         "train.eval_batch_size",
+        "data.loader_threads",
     }
 )
 

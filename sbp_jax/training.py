@@ -283,6 +283,7 @@ def train(
         process_count=jax.process_count(),
         norm=norm,
         relational=cfg.data.relational_features,
+        workers=cfg.data.loader_threads,
     )
     train_it = BatchIterator(
         store,

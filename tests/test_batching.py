@@ -96,6 +96,27 @@ def test_epoch_covers_every_play_once_and_is_deterministic(stored):
         np.testing.assert_array_equal(x, y)
 
 
+def test_loader_threads_give_the_same_batches_in_the_same_order(stored):
+    store, _ = stored
+    plays = np.arange(101)
+    one = BatchIterator(store, plays, batch_size=8, seed=4, process_index=1, process_count=2)
+    three = BatchIterator(
+        store, plays, batch_size=8, seed=4, process_index=1, process_count=2, workers=3
+    )
+    for start in (0, 5):
+        serial, threaded = list(one.epoch(2, start)), list(three.epoch(2, start))
+        assert len(serial) == len(threaded) == len(one) - start
+        for x, y in zip(serial, threaded, strict=True):
+            for a, b in zip(x, y, strict=True):
+                np.testing.assert_array_equal(a, b)
+    # stopping early leaves no thread running past the consumer
+    it = three.epoch(0)
+    next(it)
+    it.close()
+    with pytest.raises(ValueError, match="workers"):
+        BatchIterator(store, plays, batch_size=8, seed=4, workers=0)
+
+
 def test_bucketing_reduces_padding_and_efficiency_is_exact(stored):
     store, _ = stored
     plays = np.arange(101)

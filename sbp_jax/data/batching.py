@@ -10,7 +10,9 @@ of ``time_multiple`` so that a jitted train step sees only a few distinct shapes
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -122,6 +124,9 @@ class BatchIterator:
     With ``bucket_by_length`` plays of similar length are grouped (shuffle, sort within pools of
     ``_POOL_BATCHES`` batches, shuffle batch order), which reduces time padding. The last global
     batch is completed with filler rows (weight 0), so every play is seen exactly once per epoch.
+    ``workers`` > 1 assembles that many batches at once on threads (NumPy releases the GIL), in
+    the same order and with the same contents, so a fast accelerator is not starved by one host
+    thread.
     """
 
     def __init__(
@@ -138,7 +143,10 @@ class BatchIterator:
         process_count: int = 1,
         norm: NormStats | None = None,
         relational: bool = True,
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
         if batch_size % process_count:
             raise ValueError(
                 f"batch_size {batch_size} not divisible by process_count {process_count}"
@@ -156,6 +164,7 @@ class BatchIterator:
         self.process_index = process_index
         self.norm = store.norm if norm is None else norm
         self.relational = relational
+        self.workers = workers
 
     def __len__(self) -> int:
         return math.ceil(len(self.play_indices) / self.batch_size)
@@ -187,18 +196,30 @@ class BatchIterator:
 
         T is taken from the whole global batch so every process builds the same shape.
         """
+        steps = self.global_batches(epoch)[start_step:]
+        if self.workers == 1:
+            yield from map(self._local_batch, steps)
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
+            pending: deque = deque()
+            for idx_B in steps:
+                pending.append(pool.submit(self._local_batch, idx_B))
+                if len(pending) > self.workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+    def _local_batch(self, idx_B: np.ndarray) -> Batch:
         lo = self.process_index * self.local_batch_size
-        for idx_B in self.global_batches(epoch)[start_step:]:
-            local = idx_B[lo : lo + self.local_batch_size]
-            # idx_B[0] is always real: filler only completes the last global batch.
-            yield _gather(
-                self.store,
-                local,
-                self._time_length(idx_B),
-                self.norm,
-                fill=int(idx_B[0]),
-                relational=self.relational,
-            )
+        # idx_B[0] is always real: filler only completes the last global batch.
+        return _gather(
+            self.store,
+            idx_B[lo : lo + self.local_batch_size],
+            self._time_length(idx_B),
+            self.norm,
+            fill=int(idx_B[0]),
+            relational=self.relational,
+        )
 
     def padding_efficiency(self, epoch: int = 0) -> float:
         """Valid (play, step) cells / all (row, step) cells over the epoch's global batches."""
