@@ -17,14 +17,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", required=True, help="training workdir (checkpoints/)")
     p.add_argument("--data", required=True, help="play store, or the directory of BDB CSVs")
     p.add_argument("--out", required=True, help="output directory (created)")
-    p.add_argument("--compare", nargs="*", default=[], metavar="W",
-                   help="workdirs of baseline heads trained on the same data and split")
+    p.add_argument(
+        "--compare",
+        nargs="*",
+        default=[],
+        metavar="W",
+        help="workdirs of baseline heads trained on the same data and split",
+    )
     p.add_argument("--truth", help="ground-truth directory (default: truth/ next to --data)")
     p.add_argument("--checkpoint", default="best", choices=("best", "latest"))
-    p.add_argument("--prior-attempts", type=float, default=ScoreScale.prior_attempts,
-                   help="shrinkage strength of the 50-99 score, in attempts")
-    p.add_argument("--bootstrap", type=int, default=ScoreScale.n_bootstrap,
-                   help="bootstrap replicates for the score intervals")
+    p.add_argument(
+        "--prior-attempts",
+        type=float,
+        default=ScoreScale.prior_attempts,
+        help="shrinkage strength of the 50-99 score, in attempts",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=ScoreScale.n_bootstrap,
+        help="bootstrap replicates for the score intervals",
+    )
     p.add_argument("--no-xgboost", action="store_true", help="skip the XGBoost point baseline")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -37,10 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     options = evaluation.EvalOptions(
         which=args.checkpoint,
         scale=ScoreScale(prior_attempts=args.prior_attempts, n_bootstrap=args.bootstrap),
-        use_xgboost=not args.no_xgboost, progress=not args.no_progress)
+        use_xgboost=not args.no_xgboost,
+        progress=not args.no_progress,
+    )
     try:
-        result = evaluation.run(args.workdir, args.data, args.out, compare=args.compare,
-                                truth=args.truth, options=options)
+        result = evaluation.run(
+            args.workdir,
+            args.data,
+            args.out,
+            compare=args.compare,
+            truth=args.truth,
+            options=options,
+        )
     except (StoreError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

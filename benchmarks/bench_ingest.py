@@ -101,5 +101,6 @@ def main() -> None:
             f"{args.threads} loader threads: throughput x{threaded[0] / bucketed[0]:.2f}"
         )
 
+
 if __name__ == "__main__":
     main()

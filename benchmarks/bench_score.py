@@ -66,21 +66,28 @@ def main() -> None:
     model = PassModel(cfg.model)
     num_features = len(input_feature_names(cfg.data.relational_features))
     tracks, presence, lengths, static, yards = random_plays(args.plays, args.static, num_features)
-    params = model.init(jax.random.key(0), tracks[:2], presence[:2], lengths[:2],
-                        static[:2])["params"]
+    params = model.init(jax.random.key(0), tracks[:2], presence[:2], lengths[:2], static[:2])[
+        "params"
+    ]
     kernel = params["head"]["kernel"]
     params["head"]["kernel"] = kernel + 0.3 * jax.random.normal(jax.random.key(1), kernel.shape)
-    print(f"# bench_score  {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC  "
-          f"{platform.node()}  jax {jax.__version__}  devices {jax.devices()}")
-    print(f"# model {args.config} (head {cfg.model.head}, {cfg.model.channels} channels, "
-          f"dilations {list(cfg.model.dilations)}, {cfg.model.num_bins} bins); "
-          f"{args.plays} plays, T = {tracks.shape[1]} steps, {num_features} input channels")
+    print(
+        f"# bench_score  {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC  "
+        f"{platform.node()}  jax {jax.__version__}  devices {jax.devices()}"
+    )
+    print(
+        f"# model {args.config} (head {cfg.model.head}, {cfg.model.channels} channels, "
+        f"dilations {list(cfg.model.dilations)}, {cfg.model.num_bins} bins); "
+        f"{args.plays} plays, T = {tracks.shape[1]} steps, {num_features} input channels"
+    )
 
     season = scoring.season_scorer(model)
     arrays = tuple(jnp.asarray(a) for a in (tracks, presence, lengths, static, yards))
     compile_s, season_s = timed(season, params, *arrays, repeats=args.repeats)
-    print(f"season, vmapped scorer : {args.plays / season_s:10.0f} plays/s  "
-          f"({season_s * 1e3:.0f} ms per call; first call incl. compile {compile_s:.1f} s)")
+    print(
+        f"season, vmapped scorer : {args.plays / season_s:10.0f} plays/s  "
+        f"({season_s * 1e3:.0f} ms per call; first call incl. compile {compile_s:.1f} s)"
+    )
 
     @jax.jit
     def batched(params, tracks, presence, lengths, static, yards):
@@ -88,17 +95,27 @@ def main() -> None:
         return scoring.play_summary(dist, yards)
 
     _, batched_s = timed(batched, params, *arrays, repeats=args.repeats)
-    print(f"season, batched apply  : {args.plays / batched_s:10.0f} plays/s  "
-          f"(vmapped / batched time = {season_s / batched_s:.2f})")
+    print(
+        f"season, batched apply  : {args.plays / batched_s:10.0f} plays/s  "
+        f"(vmapped / batched time = {season_s / batched_s:.2f})"
+    )
 
-    _, per_play = scoring.compile_for(season, params, args.plays, num_steps=tracks.shape[1],
-                                      num_slots=22, num_features=num_features,
-                                      num_static=args.static)
+    _, per_play = scoring.compile_for(
+        season,
+        params,
+        args.plays,
+        num_steps=tracks.shape[1],
+        num_slots=22,
+        num_features=num_features,
+        num_static=args.static,
+    )
     chunk = scoring.chunk_size(args.plays, per_play, scoring.DEFAULT_MEMORY_BUDGET)
-    print(f"memory: {per_play / 1024:.0f} KiB per play (XLA memory analysis) -> "
-          f"{per_play * args.plays / 2**30:.2f} GiB for the season; default budget "
-          f"{scoring.DEFAULT_MEMORY_BUDGET / 2**30:.0f} GiB -> chunk {chunk} "
-          f"({-(-args.plays // chunk)} call(s))")
+    print(
+        f"memory: {per_play / 1024:.0f} KiB per play (XLA memory analysis) -> "
+        f"{per_play * args.plays / 2**30:.2f} GiB for the season; default budget "
+        f"{scoring.DEFAULT_MEMORY_BUDGET / 2**30:.0f} GiB -> chunk {chunk} "
+        f"({-(-args.plays // chunk)} call(s))"
+    )
 
     one = jax.jit(scoring.play_scorer(model))
     t_live = int(-(-int(lengths[0]) // 8) * 8)
@@ -111,8 +128,10 @@ def main() -> None:
         jax.block_until_ready(one(params, *play))
         samples[i] = time.perf_counter() - t0
     p50, p99 = np.percentile(samples, [50, 99]) * 1e3
-    print(f"single play (T = {t_live}) : p50 {p50:.3f} ms  p99 {p99:.3f} ms  "
-          f"over {args.latency_calls} calls")
+    print(
+        f"single play (T = {t_live}) : p50 {p50:.3f} ms  p99 {p99:.3f} ms  "
+        f"over {args.latency_calls} calls"
+    )
 
 
 if __name__ == "__main__":

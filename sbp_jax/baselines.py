@@ -22,12 +22,14 @@ def passer_rating(attempts, completions, passing_yards, touchdowns, interception
     """NFL passer rating (0–158.3) from counting statistics; NaN where attempts are 0."""
     att = np.asarray(attempts, np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        parts = np.stack([
-            (np.asarray(completions) / att - 0.3) * 5.0,
-            (np.asarray(passing_yards) / att - 3.0) * 0.25,
-            np.asarray(touchdowns) / att * 20.0,
-            2.375 - np.asarray(interceptions) / att * 25.0,
-        ])
+        parts = np.stack(
+            [
+                (np.asarray(completions) / att - 0.3) * 5.0,
+                (np.asarray(passing_yards) / att - 3.0) * 0.25,
+                np.asarray(touchdowns) / att * 20.0,
+                2.375 - np.asarray(interceptions) / att * 25.0,
+            ]
+        )
     return np.clip(parts, 0.0, 2.375).sum(axis=0) / 6.0 * 100.0
 
 
@@ -51,8 +53,9 @@ def traditional_stats(plays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {
         "passer_id": passers_P,
         "attempts": attempts_P,
-        "passer_rating": passer_rating(attempts_P, total(complete_N), pass_yards_P, touchdowns_P,
-                                       total(result_N == "IN")),
+        "passer_rating": passer_rating(
+            attempts_P, total(complete_N), pass_yards_P, touchdowns_P, total(result_N == "IN")
+        ),
         "yards_per_attempt": pass_yards_P / attempts_P,
     }
 
@@ -68,7 +71,7 @@ def release_features(store, play_indices: np.ndarray) -> tuple[np.ndarray, list[
     frame_NxPxF = np.asarray(store.tracking[last_N], np.float64)
     present_NxP = np.asarray(store.presence[idx], bool)
     xy_NxPx2 = frame_NxPxF[..., [ix, iy]]
-    d_off = xy_NxPx2[:, :DEFENSE_SLOTS.start, None, :] - xy_NxPx2[:, None, DEFENSE_SLOTS, :]
+    d_off = xy_NxPx2[:, : DEFENSE_SLOTS.start, None, :] - xy_NxPx2[:, None, DEFENSE_SLOTS, :]
     dist_NxOxD = np.linalg.norm(d_off, axis=-1)
     dist_NxOxD = np.where(present_NxP[:, None, DEFENSE_SLOTS], dist_NxOxD, np.inf)
     nearest_NxO = dist_NxOxD.min(axis=2)
@@ -78,15 +81,24 @@ def release_features(store, play_indices: np.ndarray) -> tuple[np.ndarray, list[
     top3_Nx3 = -np.sort(-separation_NxR, axis=1)[:, :3]
     speed_N = np.hypot(frame_NxPxF[:, PASSER_SLOT, ivx], frame_NxPxF[:, PASSER_SLOT, ivy])
     capped = np.minimum(np.c_[passer_nearest_N, top3_Nx3], 60.0)  # inf (no defender) -> far
-    features = np.c_[np.asarray(store.static[idx], np.float64), store.lengths[idx], speed_N,
-                     rushers_N, capped]
-    return features.astype(np.float32), [*store.static_names, "n_frames", "passer_speed",
-                                         "defenders_near_passer", "passer_nearest_defender",
-                                         "separation_1", "separation_2", "separation_3"]
+    features = np.c_[
+        np.asarray(store.static[idx], np.float64), store.lengths[idx], speed_N, rushers_N, capped
+    ]
+    return features.astype(np.float32), [
+        *store.static_names,
+        "n_frames",
+        "passer_speed",
+        "defenders_near_passer",
+        "passer_nearest_defender",
+        "separation_1",
+        "separation_2",
+        "separation_3",
+    ]
 
 
-def xgboost_point_model(store, splits: Mapping[str, np.ndarray], *, seed: int = 0,
-                        n_estimators: int = 400) -> dict[str, object] | None:
+def xgboost_point_model(
+    store, splits: Mapping[str, np.ndarray], *, seed: int = 0, n_estimators: int = 400
+) -> dict[str, object] | None:
     """Train XGBoost (absolute-error objective: a median model) on the train split with early
     stopping on the valid split; predictions for the test split. None if xgboost is missing."""
     try:
@@ -99,12 +111,28 @@ def xgboost_point_model(store, splits: Mapping[str, np.ndarray], *, seed: int = 
     # The native API: XGBRegressor would also need scikit-learn.
     train = xgboost.DMatrix(x_train, label=store.yards[splits["train"]], feature_names=names)
     valid = xgboost.DMatrix(x_valid, label=store.yards[splits["valid"]], feature_names=names)
-    params = {"objective": "reg:absoluteerror", "max_depth": 5, "eta": 0.05, "subsample": 0.8,
-              "seed": seed, "nthread": 2}
-    booster = xgboost.train(params, train, num_boost_round=n_estimators,
-                            evals=[(valid, "valid")], early_stopping_rounds=30, verbose_eval=False)
+    params = {
+        "objective": "reg:absoluteerror",
+        "max_depth": 5,
+        "eta": 0.05,
+        "subsample": 0.8,
+        "seed": seed,
+        "nthread": 2,
+    }
+    booster = xgboost.train(
+        params,
+        train,
+        num_boost_round=n_estimators,
+        evals=[(valid, "valid")],
+        early_stopping_rounds=30,
+        verbose_eval=False,
+    )
     best = booster.best_iteration
-    prediction = booster.predict(xgboost.DMatrix(x_test, feature_names=names),
-                                 iteration_range=(0, best + 1))
-    return {"prediction": prediction.astype(np.float32), "feature_names": names,
-            "best_iteration": int(best)}
+    prediction = booster.predict(
+        xgboost.DMatrix(x_test, feature_names=names), iteration_range=(0, best + 1)
+    )
+    return {
+        "prediction": prediction.astype(np.float32),
+        "feature_names": names,
+        "best_iteration": int(best),
+    }

@@ -50,8 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return demo(argv)
     except subprocess.CalledProcessError as e:
-        print(f"\ndemo stopped: `{' '.join(map(str, e.cmd[1:]))}` exited with {e.returncode} "
-              "(its error is printed above)", file=sys.stderr)
+        print(
+            f"\ndemo stopped: `{' '.join(map(str, e.cmd[1:]))}` exited with {e.returncode} "
+            "(its error is printed above)",
+            file=sys.stderr,
+        )
         return e.returncode
 
 
@@ -65,8 +68,12 @@ def demo(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", default="runs/demo")
     p.add_argument("--config", default="configs/demo.toml")
     p.add_argument("--baseline-epochs", type=int, default=2)
-    p.add_argument("--budget-minutes", type=float, default=10.0,
-                   help="skip the baseline heads if less than half the budget is left")
+    p.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=10.0,
+        help="skip the baseline heads if less than half the budget is left",
+    )
     args = p.parse_args(argv)
     start = time.perf_counter()
     python = sys.executable
@@ -97,8 +104,18 @@ def demo(argv: list[str] | None = None) -> int:
     timings["ingest"] = time.perf_counter() - t
 
     t = stage(f"3. train {args.config} -> {args.workdir}", start)
-    run([python, "train.py", "--config", args.config, "--data", str(store),
-         "--workdir", args.workdir])
+    run(
+        [
+            python,
+            "train.py",
+            "--config",
+            args.config,
+            "--data",
+            str(store),
+            "--workdir",
+            args.workdir,
+        ]
+    )
     timings["train"] = time.perf_counter() - t
 
     compare = []
@@ -106,14 +123,28 @@ def demo(argv: list[str] | None = None) -> int:
         workdir = f"{args.workdir}_{head}"
         elapsed_min = (time.perf_counter() - start) / 60
         if elapsed_min > args.budget_minutes / 2:
-            print(f"\nskipping the {head} baseline: {elapsed_min:.1f} of "
-                  f"{args.budget_minutes:g} budget minutes used")
+            print(
+                f"\nskipping the {head} baseline: {elapsed_min:.1f} of "
+                f"{args.budget_minutes:g} budget minutes used"
+            )
             continue
         t = stage(f"4. baseline head {head} ({args.baseline_epochs} epochs) -> {workdir}", start)
         sets = [f"model.head={head}", f"train.epochs={args.baseline_epochs}"]
         try:
-            run([python, "train.py", "--config", args.config, "--data", str(store), "--workdir",
-                 workdir, *[a for s in sets for a in ("--set", s)], "--no-progress"])
+            run(
+                [
+                    python,
+                    "train.py",
+                    "--config",
+                    args.config,
+                    "--data",
+                    str(store),
+                    "--workdir",
+                    workdir,
+                    *[a for s in sets for a in ("--set", s)],
+                    "--no-progress",
+                ]
+            )
         except subprocess.CalledProcessError as e:  # a baseline must not sink the demo
             print(f"the {head} baseline failed (exit {e.returncode}); evaluating without it")
             continue
@@ -123,8 +154,21 @@ def demo(argv: list[str] | None = None) -> int:
 
     out = f"{args.workdir}/eval"
     t = stage(f"5. evaluate -> {out}", start)
-    run([python, "evaluate.py", "--workdir", args.workdir, "--data", str(store), "--out", out,
-         "--truth", str(league / "truth"), *(["--compare", *compare] if compare else [])])
+    run(
+        [
+            python,
+            "evaluate.py",
+            "--workdir",
+            args.workdir,
+            "--data",
+            str(store),
+            "--out",
+            out,
+            "--truth",
+            str(league / "truth"),
+            *(["--compare", *compare] if compare else []),
+        ]
+    )
     timings["evaluate"] = time.perf_counter() - t
 
     stage("done", start)

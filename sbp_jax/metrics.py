@@ -70,8 +70,9 @@ def pit_coverage(pit_N: np.ndarray, coverages: Sequence[float] = COVERAGES) -> d
     out as a whole).
     """
     pit_N = np.asarray(pit_N)
-    return {f"{c:g}": float(np.mean((pit_N >= (1 - c) / 2) & (pit_N <= (1 + c) / 2)))
-            for c in coverages}
+    return {
+        f"{c:g}": float(np.mean((pit_N >= (1 - c) / 2) & (pit_N <= (1 + c) / 2))) for c in coverages
+    }
 
 
 def coverage_table(
@@ -87,10 +88,13 @@ def coverage_table(
     for c in coverages:
         lo, hi = interval_levels(c)
         if lo not in level_index or hi not in level_index:
-            raise ValueError(f"coverage {c}: levels {lo} and {hi} must be among the quantile "
-                             f"levels {list(levels)}")
-        inside_N = ((yards_N >= quantiles_NxQ[:, level_index[lo]])
-                    & (yards_N <= quantiles_NxQ[:, level_index[hi]]))
+            raise ValueError(
+                f"coverage {c}: levels {lo} and {hi} must be among the quantile "
+                f"levels {list(levels)}"
+            )
+        inside_N = (yards_N >= quantiles_NxQ[:, level_index[lo]]) & (
+            yards_N <= quantiles_NxQ[:, level_index[hi]]
+        )
         table[f"{c:g}"] = float(np.mean(inside_N))
     return table
 
@@ -118,8 +122,9 @@ def summarize(
         "mae_median": float(np.mean(np.abs(np.asarray(per_play["median"]) - yards_N))),
         "pit_ks": ks_uniform(pit_N),
         "coverage": pit_coverage(pit_N),
-        "coverage_quantile_interval": coverage_table(np.asarray(per_play["quantiles"]), levels,
-                                                     yards_N),
+        "coverage_quantile_interval": coverage_table(
+            np.asarray(per_play["quantiles"]), levels, yards_N
+        ),
     }
     if "crps" in per_play:
         out["crps"] = float(np.mean(per_play["crps"]))

@@ -40,34 +40,59 @@ class ScoreScale:
     spread: float | None = None  # None: from the season's ranked passers (see season_spread)
     fallback_spread: float = 0.04  # when fewer than `min_spread_passers` passers are ranked
     min_spread_passers: int = 5
-    min_attempts: Mapping[str, int] = dataclasses.field(default_factory=lambda: {
-        "season": 100, "pressure": 20, "time_to_throw": 20, "depth": 20, "week": 10, "game": 10})
+    min_attempts: Mapping[str, int] = dataclasses.field(
+        default_factory=lambda: {
+            "season": 100,
+            "pressure": 20,
+            "time_to_throw": 20,
+            "depth": 20,
+            "week": 10,
+            "game": 10,
+        }
+    )
     n_bootstrap: int = 500
     interval: float = 0.9
     seed: int = 0
 
     def __post_init__(self):
-        if self.prior_attempts < 0 or (self.spread is not None and self.spread <= 0) or \
-                self.fallback_spread <= 0:
-            raise ValueError(f"ScoreScale: prior_attempts must be >= 0 and spread > 0, got "
-                             f"{self.prior_attempts}, {self.spread}, {self.fallback_spread}")
+        if (
+            self.prior_attempts < 0
+            or (self.spread is not None and self.spread <= 0)
+            or self.fallback_spread <= 0
+        ):
+            raise ValueError(
+                f"ScoreScale: prior_attempts must be >= 0 and spread > 0, got "
+                f"{self.prior_attempts}, {self.spread}, {self.fallback_spread}"
+            )
         if not 0 < self.interval < 1 or self.n_bootstrap < 1:
-            raise ValueError(f"ScoreScale: interval must be in (0, 1) and n_bootstrap >= 1, got "
-                             f"{self.interval}, {self.n_bootstrap}")
+            raise ValueError(
+                f"ScoreScale: interval must be in (0, 1) and n_bootstrap >= 1, got "
+                f"{self.interval}, {self.n_bootstrap}"
+            )
         missing = set(FAMILIES) - set(self.min_attempts)
         if missing:
             raise ValueError(f"ScoreScale.min_attempts lacks split families {sorted(missing)}")
 
 
-def shrink(mean_percentile: np.ndarray, attempts: np.ndarray, league_mean: np.ndarray | float,
-           prior_attempts: float) -> np.ndarray:
+def shrink(
+    mean_percentile: np.ndarray,
+    attempts: np.ndarray,
+    league_mean: np.ndarray | float,
+    prior_attempts: float,
+) -> np.ndarray:
     """Posterior-mean style shrinkage of a passer's mean percentile toward the league mean."""
     n = np.asarray(attempts, np.float64)
     return (n * mean_percentile + prior_attempts * league_mean) / (n + prior_attempts)
 
 
-def to_score(mean_percentile: np.ndarray, attempts: np.ndarray, league_mean: np.ndarray | float,
-             *, prior_attempts: float, spread: float) -> np.ndarray:
+def to_score(
+    mean_percentile: np.ndarray,
+    attempts: np.ndarray,
+    league_mean: np.ndarray | float,
+    *,
+    prior_attempts: float,
+    spread: float,
+) -> np.ndarray:
     """Map mean play percentiles (with their attempt counts) to the 50–99 passing score."""
     shrunk = shrink(mean_percentile, attempts, league_mean, prior_attempts)
     z = (shrunk - league_mean) / spread
@@ -113,10 +138,12 @@ def split_labels(plays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         "pressure": np.where(pressure_N, "pressure", "clean").astype(object),
         "time_to_throw": ttt,
         "depth": depth,
-        "week": np.char.add("week=", np.asarray(plays["week"]).astype(np.int64).astype(str))
-                .astype(object),
-        "game": np.char.add("game=", np.asarray(plays["gameId"]).astype(np.int64).astype(str))
-                .astype(object),
+        "week": np.char.add("week=", np.asarray(plays["week"]).astype(np.int64).astype(str)).astype(
+            object
+        ),
+        "game": np.char.add(
+            "game=", np.asarray(plays["gameId"]).astype(np.int64).astype(str)
+        ).astype(object),
     }
 
 
@@ -124,8 +151,8 @@ def split_labels(plays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 class Groups:
     """Plays grouped by (label, passer): `group_N` codes into `label_G` / `passer_G`."""
 
-    group_N: np.ndarray       # group code of each kept play
-    play_N: np.ndarray        # row of each kept play in the input arrays
+    group_N: np.ndarray  # group code of each kept play
+    play_N: np.ndarray  # row of each kept play in the input arrays
     label_G: np.ndarray
     label_code_G: np.ndarray  # code of each group's label in `labels_L`
     labels_L: np.ndarray
@@ -140,9 +167,15 @@ def group_plays(labels_N: np.ndarray, passer_N: np.ndarray) -> Groups:
     passers_P, passer_code_N = np.unique(np.asarray(passer_N)[keep_N], return_inverse=True)
     pair_N = label_code_N.astype(np.int64) * len(passers_P) + passer_code_N
     pairs_G, group_N, attempts_G = np.unique(pair_N, return_inverse=True, return_counts=True)
-    return Groups(group_N=group_N, play_N=keep_N, label_G=labels_L[pairs_G // len(passers_P)],
-                  label_code_G=pairs_G // len(passers_P), labels_L=labels_L,
-                  passer_G=passers_P[pairs_G % len(passers_P)], attempts_G=attempts_G)
+    return Groups(
+        group_N=group_N,
+        play_N=keep_N,
+        label_G=labels_L[pairs_G // len(passers_P)],
+        label_code_G=pairs_G // len(passers_P),
+        labels_L=labels_L,
+        passer_G=passers_P[pairs_G % len(passers_P)],
+        attempts_G=attempts_G,
+    )
 
 
 def group_means(group_N: np.ndarray, values_N: np.ndarray, num_groups: int) -> np.ndarray:
@@ -152,8 +185,15 @@ def group_means(group_N: np.ndarray, values_N: np.ndarray, num_groups: int) -> n
     return sums_G / np.maximum(counts_G, 1)
 
 
-def bootstrap_means(group_N: np.ndarray, values_N: np.ndarray, num_groups: int, *,
-                    n_bootstrap: int, seed: int, block: int = 64) -> np.ndarray:
+def bootstrap_means(
+    group_N: np.ndarray,
+    values_N: np.ndarray,
+    num_groups: int,
+    *,
+    n_bootstrap: int,
+    seed: int,
+    block: int = 64,
+) -> np.ndarray:
     """Bootstrap replicates [n_bootstrap, G] of each group's mean, resampling plays within groups.
 
     Vectorized: plays are sorted by group, and each replicate draws, for every play slot, a uniform
@@ -172,14 +212,16 @@ def bootstrap_means(group_N: np.ndarray, values_N: np.ndarray, num_groups: int, 
         nb = min(block, n_bootstrap - b0)
         pick_bxN = start_N + (rng.random((nb, n)) * count_N).astype(np.int64)
         flat_bxN = np.arange(nb)[:, None] * num_groups + sorted_group_N[None, :]
-        sums = np.bincount(flat_bxN.ravel(), weights=sorted_values_N[pick_bxN].ravel(),
-                           minlength=nb * num_groups)
-        means_BxG[b0:b0 + nb] = sums.reshape(nb, num_groups) / np.maximum(counts_G, 1)
+        sums = np.bincount(
+            flat_bxN.ravel(), weights=sorted_values_N[pick_bxN].ravel(), minlength=nb * num_groups
+        )
+        means_BxG[b0 : b0 + nb] = sums.reshape(nb, num_groups) / np.maximum(counts_G, 1)
     return means_BxG
 
 
-def rank_within(label_code_G: np.ndarray, score_G: np.ndarray,
-                eligible_G: np.ndarray) -> np.ndarray:
+def rank_within(
+    label_code_G: np.ndarray, score_G: np.ndarray, eligible_G: np.ndarray
+) -> np.ndarray:
     """Rank 1 = best score within each label among eligible groups; 0 for groups not ranked."""
     order = np.lexsort((-score_G, ~eligible_G, label_code_G))
     sorted_label = label_code_G[order]
@@ -197,8 +239,9 @@ def _label_sort_key(labels_L: np.ndarray) -> np.ndarray:
     return np.lexsort((labels_L, np.asarray(numeric)))
 
 
-def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
-                scale: ScoreScale = ScoreScale()) -> dict[str, np.ndarray]:
+def leaderboard(
+    plays: Mapping[str, np.ndarray], percentile_N: np.ndarray, scale: ScoreScale = ScoreScale()
+) -> dict[str, np.ndarray]:
     """One row per (split label, passer): attempts, mean percentile, score, interval and rank.
 
     `plays` is the per-play table (needs passer_id, passer_name, team and the split attributes of
@@ -207,8 +250,9 @@ def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
     """
     percentile_N = np.asarray(percentile_N, np.float64)
     if percentile_N.shape != (len(plays["passer_id"]),):
-        raise ValueError(f"leaderboard: {percentile_N.shape[0]} percentiles for "
-                         f"{len(plays['passer_id'])} plays")
+        raise ValueError(
+            f"leaderboard: {percentile_N.shape[0]} percentiles for {len(plays['passer_id'])} plays"
+        )
     if percentile_N.size == 0:
         raise ValueError("leaderboard: no plays to aggregate")
     labels = split_labels(plays)
@@ -226,10 +270,18 @@ def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
         league_L = group_means(g.label_code_G[g.group_N], values_N, len(g.labels_L))
         league_G = league_L[g.label_code_G]
         score_G = to_score(mean_G, g.attempts_G, league_G, **mapping)
-        boot_BxG = to_score(bootstrap_means(g.group_N, values_N, num_groups,
-                                            n_bootstrap=scale.n_bootstrap,
-                                            seed=scale.seed + family_index),
-                            g.attempts_G, league_G, **mapping)
+        boot_BxG = to_score(
+            bootstrap_means(
+                g.group_N,
+                values_N,
+                num_groups,
+                n_bootstrap=scale.n_bootstrap,
+                seed=scale.seed + family_index,
+            ),
+            g.attempts_G,
+            league_G,
+            **mapping,
+        )
         eligible_G = g.attempts_G >= scale.min_attempts[family]
         rank_G = rank_within(g.label_code_G, score_G, eligible_G)
         # Most recent play of each group names its team (a traded passer shows his latest team).
@@ -238,18 +290,20 @@ def leaderboard(plays: Mapping[str, np.ndarray], percentile_N: np.ndarray,
         label_rank_L = np.empty(len(g.labels_L), np.int64)
         label_rank_L[_label_sort_key(g.labels_L)] = np.arange(len(g.labels_L))
         order = np.lexsort((-score_G, rank_G, rank_G == 0, label_rank_L[g.label_code_G]))
-        parts.append({
-            "split": g.label_G[order].astype(object),
-            "family": np.full(num_groups, family, dtype=object),
-            "passer_id": g.passer_G[order],
-            "passer_name": np.asarray(plays["passer_name"], dtype=object)[last_G][order],
-            "team": np.asarray(plays["team"], dtype=object)[last_G][order],
-            "attempts": g.attempts_G[order],
-            "mean_percentile": mean_G[order],
-            "league_mean": league_G[order],
-            "score": score_G[order],
-            "score_low": np.percentile(boot_BxG, lo_q, axis=0)[order],
-            "score_high": np.percentile(boot_BxG, hi_q, axis=0)[order],
-            "rank": rank_G[order],
-        })
+        parts.append(
+            {
+                "split": g.label_G[order].astype(object),
+                "family": np.full(num_groups, family, dtype=object),
+                "passer_id": g.passer_G[order],
+                "passer_name": np.asarray(plays["passer_name"], dtype=object)[last_G][order],
+                "team": np.asarray(plays["team"], dtype=object)[last_G][order],
+                "attempts": g.attempts_G[order],
+                "mean_percentile": mean_G[order],
+                "league_mean": league_G[order],
+                "score": score_G[order],
+                "score_low": np.percentile(boot_BxG, lo_q, axis=0)[order],
+                "score_high": np.percentile(boot_BxG, hi_q, axis=0)[order],
+                "rank": rank_G[order],
+            }
+        )
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

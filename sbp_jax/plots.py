@@ -36,8 +36,11 @@ def pit_histogram(pit_by_model: Mapping[str, np.ndarray], path, *, bins: int = 2
     for name, pit in pit_by_model.items():
         ax.hist(pit, bins=edges, density=True, histtype="step", linewidth=1.6, label=name)
     ax.axhline(1.0, color="k", linestyle=":", linewidth=1)
-    ax.set(xlabel="PIT (randomized for whole yards)", ylabel="density",
-           title="Probability integral transform, held-out plays")
+    ax.set(
+        xlabel="PIT (randomized for whole yards)",
+        ylabel="density",
+        title="Probability integral transform, held-out plays",
+    )
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -49,14 +52,24 @@ def calibration_plot(coverage_by_model: Mapping[str, Mapping[str, float]], path)
     for name, table in coverage_by_model.items():
         nominal = np.array([float(k) for k in table])
         ax.plot(nominal, list(table.values()), "o-", label=name)
-    ax.set(xlabel="nominal coverage", ylabel="observed coverage", xlim=(0.4, 1.0), ylim=(0.4, 1.0),
-           title="Central intervals, held-out plays")
+    ax.set(
+        xlabel="nominal coverage",
+        ylabel="observed coverage",
+        xlim=(0.4, 1.0),
+        ylim=(0.4, 1.0),
+        title="Central intervals, held-out plays",
+    )
     ax.legend(fontsize=8)
     return _save(fig, path)
 
 
-def density_plot(grid_G: np.ndarray, density_by_model: Mapping[str, np.ndarray],
-                 yards_K: np.ndarray, titles: Sequence[str], path) -> Path:
+def density_plot(
+    grid_G: np.ndarray,
+    density_by_model: Mapping[str, np.ndarray],
+    yards_K: np.ndarray,
+    titles: Sequence[str],
+    path,
+) -> Path:
     """Predicted density of yards for K example plays (one panel each), actual yards marked.
 
     `density_by_model[name]` is [K, G] on `grid_G`.
@@ -81,8 +94,15 @@ def density_plot(grid_G: np.ndarray, density_by_model: Mapping[str, np.ndarray],
     return _save(fig, path)
 
 
-def leaderboard_plot(names: Sequence[str], score: np.ndarray, low: np.ndarray, high: np.ndarray,
-                     path, *, title: str = "Season QB passing score") -> Path:
+def leaderboard_plot(
+    names: Sequence[str],
+    score: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    path,
+    *,
+    title: str = "Season QB passing score",
+) -> Path:
     """Horizontal bars of scores with their bootstrap intervals, best at the top."""
     n = len(names)
     fig, ax = plt.subplots(figsize=(6, 0.28 * n + 1.2))

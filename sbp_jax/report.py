@@ -55,8 +55,9 @@ def _rows(columns: Columns, digits: Mapping[str, int] | None) -> list[list[str]]
     return [[_cell(columns[c][i], digits.get(c, 4)) for c in names] for i in range(n)]
 
 
-def write_csv(path: str | os.PathLike, columns: Columns, *,
-              digits: Mapping[str, int] | None = None) -> Path:
+def write_csv(
+    path: str | os.PathLike, columns: Columns, *, digits: Mapping[str, int] | None = None
+) -> Path:
     """CSV with a header row; floats with 4 decimals unless `digits` says otherwise, NaN empty."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -74,8 +75,10 @@ def markdown_table(columns: Columns, *, digits: Mapping[str, int] | None = None)
 
 def html_table(columns: Columns, *, digits: Mapping[str, int] | None = None) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
-                   for r in _rows(columns, digits))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
+        for r in _rows(columns, digits)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -84,10 +87,24 @@ def select(columns: Columns, rows: np.ndarray, names: Sequence[str] | None = Non
     return {c: np.asarray(columns[c])[rows] for c in (names or columns)}
 
 
-LEADERBOARD_DIGITS = {"mean_percentile": 3, "score": 1, "score_low": 1, "score_high": 1,
-                      "passer_rating": 1, "yards_per_attempt": 2}
-LEADERBOARD_VIEW = ("rank", "passer_name", "team", "attempts", "mean_percentile", "score",
-                    "score_low", "score_high")
+LEADERBOARD_DIGITS = {
+    "mean_percentile": 3,
+    "score": 1,
+    "score_low": 1,
+    "score_high": 1,
+    "passer_rating": 1,
+    "yards_per_attempt": 2,
+}
+LEADERBOARD_VIEW = (
+    "rank",
+    "passer_name",
+    "team",
+    "attempts",
+    "mean_percentile",
+    "score",
+    "score_low",
+    "score_high",
+)
 
 
 def leaderboard_markdown(board: Columns, *, title: str) -> str:
@@ -97,8 +114,9 @@ def leaderboard_markdown(board: Columns, *, title: str) -> str:
     for label in labels:
         rows = np.asarray(board["split"]) == label
         parts.append(f"\n## {label}\n\n")
-        parts.append(markdown_table(select(board, rows, LEADERBOARD_VIEW),
-                                    digits=LEADERBOARD_DIGITS))
+        parts.append(
+            markdown_table(select(board, rows, LEADERBOARD_VIEW), digits=LEADERBOARD_DIGITS)
+        )
     return "".join(parts)
 
 
@@ -111,9 +129,11 @@ td:nth-child(2),td:nth-child(3){text-align:left}img{max-width:100%}.note{color:#
 def html_page(title: str, sections: Sequence[tuple[str, str]]) -> str:
     """A self-contained page: each section is (heading, HTML body)."""
     body = "".join(f"<h2>{html.escape(h)}</h2>\n{content}\n" for h, content in sections)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
-            f"{body}</body></html>\n")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
+        f"{body}</body></html>\n"
+    )
 
 
 def paragraph(text: str) -> str:

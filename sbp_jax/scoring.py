@@ -29,8 +29,9 @@ LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 DEFAULT_MEMORY_BUDGET = 4 << 30  # bytes one scoring call may use (a 17k-play season: ~2.1 GiB)
 
 
-def play_summary(dist, yards_B: jax.Array, *, levels: Sequence[float] = LEVELS,
-                 crps_levels: int = 0) -> dict[str, jax.Array]:
+def play_summary(
+    dist, yards_B: jax.Array, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0
+) -> dict[str, jax.Array]:
     """Per-play outputs of a predictive distribution with batch shape [B] at the observed yards.
 
     Keys: percentile (mid-distribution value at the whole-yard outcome y: (F(y − ½) + F(y + ½))/2
@@ -71,8 +72,13 @@ def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0
     levels = tuple(float(q) for q in levels)
 
     def score_one(params, tracks_TxPxF, presence_P, length, static_S, yards):
-        _, dist = model.apply({"params": params}, tracks_TxPxF[None], presence_P[None],
-                              jnp.reshape(length, (1,)), static_S[None])
+        _, dist = model.apply(
+            {"params": params},
+            tracks_TxPxF[None],
+            presence_P[None],
+            jnp.reshape(length, (1,)),
+            static_S[None],
+        )
         out = play_summary(dist, jnp.reshape(yards, (1,)), levels=levels, crps_levels=crps_levels)
         return jax.tree.map(lambda a: a[0], out)
 
@@ -81,18 +87,35 @@ def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0
 
 def season_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0) -> Callable:
     """Jitted f(params, tracks_BxTxPxF, presence_BxP, lengths_B, static_BxS, yards_B) -> dict."""
-    return jax.jit(jax.vmap(play_scorer(model, levels=levels, crps_levels=crps_levels),
-                            in_axes=(None, 0, 0, 0, 0, 0)))
+    return jax.jit(
+        jax.vmap(
+            play_scorer(model, levels=levels, crps_levels=crps_levels),
+            in_axes=(None, 0, 0, 0, 0, 0),
+        )
+    )
 
 
 def _arg_shapes(n: int, t: int, p: int, f: int, s: int):
     sds = jax.ShapeDtypeStruct
-    return (sds((n, t, p, f), jnp.float32), sds((n, p), jnp.float32), sds((n,), jnp.int32),
-            sds((n, s), jnp.float32), sds((n,), jnp.float32))
+    return (
+        sds((n, t, p, f), jnp.float32),
+        sds((n, p), jnp.float32),
+        sds((n,), jnp.int32),
+        sds((n, s), jnp.float32),
+        sds((n,), jnp.float32),
+    )
 
 
-def compile_for(fn: Callable, params, n: int, *, num_steps: int, num_slots: int,
-                num_features: int, num_static: int):
+def compile_for(
+    fn: Callable,
+    params,
+    n: int,
+    *,
+    num_steps: int,
+    num_slots: int,
+    num_features: int,
+    num_static: int,
+):
     """Compile `fn` for `n` plays of `num_steps` steps: (executable, bytes per play).
 
     Bytes per play are the executable's inputs, outputs and XLA temporaries (its own memory
@@ -110,8 +133,9 @@ def compile_for(fn: Callable, params, n: int, *, num_steps: int, num_slots: int,
     return compiled, max((total - param_bytes) / n, input_bytes)
 
 
-def chunk_size(n_plays: int, per_play_bytes: float, memory_budget: int, *,
-               multiple: int = 64) -> int:
+def chunk_size(
+    n_plays: int, per_play_bytes: float, memory_budget: int, *, multiple: int = 64
+) -> int:
     """Largest chunk within the budget: the whole season if it fits, else a multiple of
     `multiple` (at least one multiple, whatever the budget)."""
     fit = int(memory_budget // max(per_play_bytes, 1.0))
@@ -120,10 +144,20 @@ def chunk_size(n_plays: int, per_play_bytes: float, memory_budget: int, *,
     return max(multiple, fit // multiple * multiple)
 
 
-def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
-                levels: Sequence[float] = LEVELS, crps_levels: int = 0,
-                memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool = True,
-                fn: Callable | None = None, relational: bool = True) -> dict[str, np.ndarray]:
+def score_plays(
+    model,
+    params,
+    store,
+    play_indices: np.ndarray,
+    *,
+    norm=None,
+    levels: Sequence[float] = LEVELS,
+    crps_levels: int = 0,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    progress: bool = True,
+    fn: Callable | None = None,
+    relational: bool = True,
+) -> dict[str, np.ndarray]:
     """Score the given plays of a `PlayStore`; NumPy arrays in the order of `play_indices`.
 
     `norm` is the training store's normalization (a checkpoint's `TrainedModel.norm`), so a model
@@ -143,8 +177,12 @@ def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
     num_steps = int(-(-int(np.max(store.lengths[play_indices])) // 8) * 8)
     num_slots = store.tracking.shape[1]
     num_features = len(input_feature_names(relational))
-    dims = {"num_steps": num_steps, "num_slots": num_slots, "num_features": num_features,
-            "num_static": store.static.shape[1]}
+    dims = {
+        "num_steps": num_steps,
+        "num_slots": num_slots,
+        "num_features": num_features,
+        "num_static": store.static.shape[1],
+    }
     size = len(play_indices)
     compiled, per_play = compile_for(fn, params, size, **dims)
     if per_play * size > memory_budget:
@@ -152,17 +190,28 @@ def score_plays(model, params, store, play_indices: np.ndarray, *, norm=None,
         compiled, _ = compile_for(fn, params, size, **dims)
     parts = []
     starts = range(0, len(play_indices), size)
-    for start in tqdm(starts, desc=f"scoring {len(play_indices)} plays", unit="chunk",
-                      disable=not progress):
-        batch = make_batch(store, play_indices[start:start + size], batch_size=size, norm=norm,
-                           relational=relational)
+    for start in tqdm(
+        starts, desc=f"scoring {len(play_indices)} plays", unit="chunk", disable=not progress
+    ):
+        batch = make_batch(
+            store,
+            play_indices[start : start + size],
+            batch_size=size,
+            norm=norm,
+            relational=relational,
+        )
         tracks = np.asarray(batch.tracks)
         pad_t = num_steps - tracks.shape[1]
         if pad_t:
             tracks = np.pad(tracks, ((0, 0), (0, pad_t), (0, 0), (0, 0)))
-        out = compiled(params, tracks, np.asarray(batch.presence, np.float32),
-                       np.asarray(batch.lengths, np.int32), np.asarray(batch.static, np.float32),
-                       np.asarray(batch.yards, np.float32))
+        out = compiled(
+            params,
+            tracks,
+            np.asarray(batch.presence, np.float32),
+            np.asarray(batch.lengths, np.int32),
+            np.asarray(batch.static, np.float32),
+            np.asarray(batch.yards, np.float32),
+        )
         real = np.asarray(batch.weight) > 0
         parts.append({k: np.asarray(v)[real] for k, v in out.items()})
     result = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -28,8 +28,18 @@ _spec = importlib.util.spec_from_file_location("evaluate_cli", ROOT / "evaluate.
 evaluate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(evaluate)
 PLAYS_COLUMNS = ["gameId", "playId", "passer_id", "passer_name", "yards", "percentile", "median"]
-BOARD_COLUMNS = ["split", "passer_id", "passer_name", "team", "attempts", "mean_percentile",
-                 "score", "score_low", "score_high", "rank"]
+BOARD_COLUMNS = [
+    "split",
+    "passer_id",
+    "passer_name",
+    "team",
+    "attempts",
+    "mean_percentile",
+    "score",
+    "score_low",
+    "score_high",
+    "rank",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +52,19 @@ def evaluated(tmp_path_factory):
     store = ingest(league, workdir / "store")  # where train.py would ingest a CSV directory
     train(cfg, store, workdir, progress=False)
     out = root / "eval"
-    rc = evaluate.main(["--workdir", str(workdir), "--data", str(league), "--out", str(out),
-                        "--bootstrap", "50", "--no-progress"])
+    rc = evaluate.main(
+        [
+            "--workdir",
+            str(workdir),
+            "--data",
+            str(league),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "50",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     return league, workdir, out
 
@@ -55,8 +76,17 @@ def _read(path):
 
 def test_outputs_exist_with_contract_columns(evaluated):
     _, workdir, out = evaluated
-    for name in ("plays.csv", "leaderboard.csv", "leaderboard.md", "metrics.json", "report.html",
-                 "pit_histogram.png", "calibration.png", "densities.png", "leaderboard.png"):
+    for name in (
+        "plays.csv",
+        "leaderboard.csv",
+        "leaderboard.md",
+        "metrics.json",
+        "report.html",
+        "pit_histogram.png",
+        "calibration.png",
+        "densities.png",
+        "leaderboard.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
     plays = _read(out / "plays.csv")
@@ -102,16 +132,23 @@ def test_metrics_are_on_held_out_games_and_truth_is_used(evaluated):
     truth = m["truth"]
     assert truth is not None and truth["play_level"]["n_plays"] == m["data"]["n_plays"]
     assert set(truth["passer_level"]["spearman_skill"]) == {
-        "qb_passing_score", "mean_percentile", "passer_rating", "yards_per_attempt",
-        evaluation.ORACLE}
+        "qb_passing_score",
+        "mean_percentile",
+        "passer_rating",
+        "yards_per_attempt",
+        evaluation.ORACLE,
+    }
 
 
 def test_oracle_ceiling_matches_an_independent_computation(evaluated, capsys):
     """Spearman(per-passer mean TRUE percentile, skill), from the CSVs with scipy."""
     stats = pytest.importorskip("scipy.stats")
     league, _, out = evaluated
-    true_pct = {(r["gameId"], r["playId"]): float(r["true_percentile"])
-                for r in _read(league / "truth" / "plays.csv") if r["true_percentile"]}
+    true_pct = {
+        (r["gameId"], r["playId"]): float(r["true_percentile"])
+        for r in _read(league / "truth" / "plays.csv")
+        if r["true_percentile"]
+    }
     skill = {r["nflId"]: float(r["skill"]) for r in _read(league / "truth" / "passers.csv")}
     by_passer = defaultdict(list)
     for r in _read(out / "plays.csv"):
@@ -120,8 +157,9 @@ def test_oracle_ceiling_matches_an_independent_computation(evaluated, capsys):
     season = [r for r in _read(out / "leaderboard.csv") if r["split"] == "season"]
     ranked = [r["passer_id"] for r in season if r["rank"]]
     ids = ranked if len(ranked) >= 5 else [r["passer_id"] for r in season]
-    expected = stats.spearmanr([np.mean(by_passer[i]) for i in ids],
-                               [skill[i] for i in ids]).statistic
+    expected = stats.spearmanr(
+        [np.mean(by_passer[i]) for i in ids], [skill[i] for i in ids]
+    ).statistic
     m = json.loads((out / "metrics.json").read_text())["truth"]["passer_level"]
     assert m["n_passers"] == len(ids) >= 5
     assert m["spearman_skill"][evaluation.ORACLE] == pytest.approx(expected, abs=1e-12)
@@ -142,8 +180,17 @@ def test_passer_mean_against_a_loop():
 def test_mismatched_store_is_refused_naming_both_sides(evaluated, tmp_path, capsys):
     _, workdir, _ = evaluated
     write_random_store(tmp_path / "other", n_plays=20)  # 3 static features, not the league's 7
-    rc = evaluate.main(["--workdir", str(workdir), "--data", str(tmp_path / "other"),
-                        "--out", str(tmp_path / "o"), "--no-progress"])
+    rc = evaluate.main(
+        [
+            "--workdir",
+            str(workdir),
+            "--data",
+            str(tmp_path / "other"),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "static_names" in err and str(workdir) in err and "other" in err
 
@@ -155,8 +202,9 @@ def test_format_version_and_split_mismatches(evaluated):
     old = dataclasses.replace(trained, store_meta={**trained.store_meta, "format_version": 0})
     with pytest.raises(evaluation.MismatchError, match="format_version=0.*format_version=1"):
         evaluation.check_compatible(old, store, workdir="W", data="S")
-    other_cfg = dataclasses.replace(trained.config, data=dataclasses.replace(
-        trained.config.data, split_seed=7))
+    other_cfg = dataclasses.replace(
+        trained.config, data=dataclasses.replace(trained.config.data, split_seed=7)
+    )
     other = dataclasses.replace(trained, config=other_cfg)
     with pytest.raises(evaluation.MismatchError, match="W2: data.split_seed=7 but W has"):
         evaluation.check_same_split(trained, other, "W", "W2")

@@ -15,9 +15,13 @@ def _sbp(batch=3, seed=0):
     rng = np.random.default_rng(seed)
     return SplicedBinnedPareto(
         rng.normal(size=(batch, 40)).astype(np.float32) + np.linspace(2, -2, 40, dtype=np.float32),
-        np.full(batch, 0.2, np.float32), np.full(batch, 2.0, np.float32),
-        np.full(batch, 0.3, np.float32), np.full(batch, 6.0, np.float32),
-        low=-10.5, high=29.5)
+        np.full(batch, 0.2, np.float32),
+        np.full(batch, 2.0, np.float32),
+        np.full(batch, 0.3, np.float32),
+        np.full(batch, 6.0, np.float32),
+        low=-10.5,
+        high=29.5,
+    )
 
 
 def test_crps_matches_closed_form_normal():
@@ -62,10 +66,17 @@ def test_calibrated_whole_yard_outcomes_give_uniform_pit_and_nominal_coverage():
     n = 6000
     rng = np.random.default_rng(1)
     logits = np.tile(np.linspace(2, -2, 40, dtype=np.float32), (n, 1)) + rng.normal(
-        size=(n, 40)).astype(np.float32)
-    dist = SplicedBinnedPareto(logits, np.full(n, 0.2, np.float32), np.full(n, 2.0, np.float32),
-                               np.full(n, 0.3, np.float32), np.full(n, 6.0, np.float32),
-                               low=-10.5, high=29.5)
+        size=(n, 40)
+    ).astype(np.float32)
+    dist = SplicedBinnedPareto(
+        logits,
+        np.full(n, 0.2, np.float32),
+        np.full(n, 2.0, np.float32),
+        np.full(n, 0.3, np.float32),
+        np.full(n, 6.0, np.float32),
+        low=-10.5,
+        high=29.5,
+    )
     # Rounding a draw gives exactly the whole-yard outcome the model describes.
     yards = np.round(np.asarray(dist.sample(seed=jax.random.key(0)))).astype(np.float32)
     summary = metrics.summarize(_summary_for(dist, yards), LEVELS)

@@ -33,8 +33,12 @@ def _season(n=3000, n_passers=7, seed=0):
 def _python_labels(plays, i):
     """Labels of play i, written independently of split_labels."""
     ttt, air = plays["time_to_throw"][i], plays["air_yards"][i]
-    out = ["season", "pressure" if plays["pressure"][i] else "clean",
-           f"week={plays['week'][i]}", f"game={plays['gameId'][i]}"]
+    out = [
+        "season",
+        "pressure" if plays["pressure"][i] else "clean",
+        f"week={plays['week'][i]}",
+        f"game={plays['gameId'][i]}",
+    ]
     if not np.isnan(ttt):
         out.append("ttt<2.5s" if ttt < 2.5 else ("ttt>4s" if ttt > 4 else "ttt=2.5-4s"))
     if not np.isnan(air):
@@ -78,8 +82,9 @@ def test_score_is_monotone_and_bounded():
 
 def test_shrinkage_pulls_small_samples_toward_league():
     for m in (0.62, 0.40):
-        few, many = ps.to_score(np.array([m, m]), np.array([20, 2000]), 0.5, prior_attempts=50,
-                                spread=0.04)
+        few, many = ps.to_score(
+            np.array([m, m]), np.array([20, 2000]), 0.5, prior_attempts=50, spread=0.04
+        )
         # Same raw mean: the small sample's score sits closer to the league-average score 74.5.
         assert abs(few - 74.5) < abs(many - 74.5)
         shrunk = ps.shrink(np.array([m]), np.array([20]), 0.5, 50)[0]
@@ -91,10 +96,16 @@ def test_bootstrap_interval_contains_score_and_narrows_with_attempts():
     n_small, n_large = 40, 1500
     passer = np.r_[np.zeros(n_small, int), np.ones(n_large, int)]
     n = len(passer)
-    plays = {"gameId": np.full(n, 1), "week": np.full(n, 1), "passer_id": passer,
-             "passer_name": np.array(["a"] * n, object), "team": np.array(["t"] * n, object),
-             "pressure": np.zeros(n, bool), "time_to_throw": np.full(n, 3.0),
-             "air_yards": np.full(n, 5.0)}
+    plays = {
+        "gameId": np.full(n, 1),
+        "week": np.full(n, 1),
+        "passer_id": passer,
+        "passer_name": np.array(["a"] * n, object),
+        "team": np.array(["t"] * n, object),
+        "pressure": np.zeros(n, bool),
+        "time_to_throw": np.full(n, 3.0),
+        "air_yards": np.full(n, 5.0),
+    }
     board = ps.leaderboard(plays, rng.uniform(0.2, 1.0, n), ps.ScoreScale(n_bootstrap=400))
     season = board["split"] == "season"
     lo, hi, score = board["score_low"][season], board["score_high"][season], board["score"][season]
@@ -150,8 +161,9 @@ def test_adaptive_spread_is_sd_of_ranked_shrunk_season_means():
     season = board["split"] == "season"
     z = stats.logistic.ppf((board["score"][season] - 50) / 49)
     m, n = board["mean_percentile"][season], board["attempts"][season]
-    np.testing.assert_allclose(z * spread, (n * m + 50 * pct.mean()) / (n + 50) - pct.mean(),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        z * spread, (n * m + 50 * pct.mean()) / (n + 50) - pct.mean(), atol=1e-9
+    )
     few = ps.season_spread(plays["passer_id"][:300], pct[:300], scale)  # nobody has 100 attempts
     assert few == scale.fallback_spread
     assert ps.season_spread(plays["passer_id"], pct, ps.ScoreScale(spread=0.07)) == 0.07

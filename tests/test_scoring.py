@@ -16,16 +16,24 @@ LEVELS = (0.05, 0.5, 0.95)
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
     store, _ = write_random_store(tmp_path_factory.mktemp("store") / "s", n_plays=40, seed=3)
-    cfg = ModelConfig(channels=8, dilations=(1, 2), mlp_hidden=(16,), dropout=0.0,
-                      low=-10.5, high=29.5, num_bins=40)
+    cfg = ModelConfig(
+        channels=8,
+        dilations=(1, 2),
+        mlp_hidden=(16,),
+        dropout=0.0,
+        low=-10.5,
+        high=29.5,
+        num_bins=40,
+    )
     model = PassModel(cfg)
     b = make_batch(store, np.arange(2))
     params = model.init(jax.random.key(0), b.tracks, b.presence, b.lengths, b.static)["params"]
     # The head starts at zero (every play the same distribution); perturb it so plays differ.
     kernel = params["head"]["kernel"]
     params["head"]["kernel"] = kernel + 0.5 * jax.random.normal(jax.random.key(1), kernel.shape)
-    out = scoring.score_plays(model, params, store, np.arange(store.n_plays), levels=LEVELS,
-                              progress=False)
+    out = scoring.score_plays(
+        model, params, store, np.arange(store.n_plays), levels=LEVELS, progress=False
+    )
     return store, model, params, out
 
 
@@ -67,8 +75,9 @@ def test_chunked_scoring_equals_one_call(scored):
     order = np.random.default_rng(0).permutation(store.n_plays)
     # A 1-byte budget forces the smallest chunks (64 plays): 120 plays in two padded calls.
     idx = np.concatenate([order, order, order])
-    small = scoring.score_plays(model, params, store, idx, levels=LEVELS, progress=False,
-                                memory_budget=1)
+    small = scoring.score_plays(
+        model, params, store, idx, levels=LEVELS, progress=False, memory_budget=1
+    )
     np.testing.assert_allclose(small["percentile"], out["percentile"][idx], atol=2e-6)
     np.testing.assert_array_equal(small["yards"], store.yards[idx])
 
@@ -88,12 +97,12 @@ def test_chunk_size_and_memory_estimate(scored):
 
 def test_crps_is_added_on_request(scored):
     store, model, params, _ = scored
-    out = scoring.score_plays(model, params, store, np.arange(5), levels=LEVELS, crps_levels=64,
-                              progress=False)
+    out = scoring.score_plays(
+        model, params, store, np.arange(5), levels=LEVELS, crps_levels=64, progress=False
+    )
     assert out["crps"].shape == (5,) and np.all(out["crps"] > 0)
     with pytest.raises(ValueError, match="no plays"):
         scoring.score_plays(model, params, store, np.arange(0), progress=False)
-
 
 
 def test_percentile_is_the_mid_distribution_value_in_the_tails_and_for_every_head():
@@ -106,10 +115,16 @@ def test_percentile_is_the_mid_distribution_value_in_the_tails_and_for_every_hea
 
     alpha, beta = 0.05, 0.5
     # Uniform body on [-10.5, 29.5]: tau_l = -8.5, tau_u = 27.5; exponential tails (xi = 0).
-    sbp = SplicedBinnedPareto(np.zeros((3, 40), np.float32), np.zeros(3, np.float32),
-                              np.full(3, beta, np.float32), np.zeros(3, np.float32),
-                              np.full(3, beta, np.float32), low=-10.5, high=29.5,
-                              tail_percentile=alpha)
+    sbp = SplicedBinnedPareto(
+        np.zeros((3, 40), np.float32),
+        np.zeros(3, np.float32),
+        np.full(3, beta, np.float32),
+        np.zeros(3, np.float32),
+        np.full(3, beta, np.float32),
+        low=-10.5,
+        high=29.5,
+        tail_percentile=alpha,
+    )
     yards = np.array([-10.0, 4.0, 29.0])
 
     def sbp_cdf(y):  # closed form, written out independently
@@ -126,7 +141,8 @@ def test_percentile_is_the_mid_distribution_value_in_the_tails_and_for_every_hea
 
     loc, scale = np.array([0.0, 2.0]), np.array([1.0, 3.0])
     yards = np.array([1.0, -4.0])
-    got = scoring.play_summary(Normal(loc.astype(np.float32), scale.astype(np.float32)), yards,
-                               levels=LEVELS)["percentile"]
+    got = scoring.play_summary(
+        Normal(loc.astype(np.float32), scale.astype(np.float32)), yards, levels=LEVELS
+    )["percentile"]
     want = (stats.norm.cdf(yards - 0.5, loc, scale) + stats.norm.cdf(yards + 0.5, loc, scale)) / 2
     np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)

@@ -174,8 +174,9 @@ def _write_cache(store: PlayStore, path: Path, shape: tuple[int, ...]) -> np.nda
     try:
         fd, tmp = tempfile.mkstemp(prefix=".relational.", suffix=".npy", dir=path.parent)
     except OSError as e:
-        warnings.warn(f"{path.parent} is not writable ({e}); relational channels kept in memory",
-                      stacklevel=3)
+        warnings.warn(
+            f"{path.parent} is not writable ({e}); relational channels kept in memory", stacklevel=3
+        )
         out = np.empty(shape, np.float32)
         _compute_into(store, out)
         return out
