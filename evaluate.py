@@ -1,6 +1,6 @@
 """Score a season and report: python evaluate.py --workdir W --data STORE_OR_CSV_DIR --out DIR.
 
-Thin command line over `sbp_jax.evaluation.run`; see docs/passing_score.md for the score.
+Thin command line over `sbp_jax.evaluate.run`; see docs/passing_score.md for the score.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from sbp_jax.data import StoreError
-from sbp_jax.passing_score import ScoreScale
+from sbp_jax.evaluate.passing_score import ScoreScale
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from sbp_jax import evaluation  # after argument parsing: --help stays fast
+    # after argument parsing: --help stays fast
+    from sbp_jax.evaluate import report
+    from sbp_jax.evaluate import run as evaluation
 
     options = evaluation.EvalOptions(
         which=args.checkpoint,
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(evaluation.summary_text(result, args.out))
+    print(report.summary_text(result, args.out))
     return 0
 
 

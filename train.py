@@ -1,6 +1,6 @@
 """Train a PassModel: python train.py --config C.toml --data STORE_OR_CSV_DIR --workdir W.
 
-Thin command line over `sbp_jax.training.train`; see docs/training.md.
+Thin command line over `sbp_jax.train.train`; see docs/training.md.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import argparse
 import sys
 
 from sbp_jax.config import ConfigError, load_config
-from sbp_jax.data import StoreError
-from sbp_jax.parallel import initialize_distributed
+from sbp_jax.data import StoreError, open_data
+from sbp_jax.train import NonFiniteLossError, initialize_distributed, train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,9 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(args.config, args.set)
         initialize_distributed(args.coordinator, args.num_processes, args.process_id)
-        # Imported after distributed init: nothing may touch the JAX backend before it.
-        from sbp_jax.training import NonFiniteLossError, open_data, train
-
         store = open_data(args.data, args.workdir, progress=not args.no_progress)
         summary = train(cfg, store, args.workdir, progress=not args.no_progress)
     except (ConfigError, StoreError, FileNotFoundError, ValueError) as e:

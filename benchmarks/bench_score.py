@@ -22,9 +22,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sbp_jax import scoring
 from sbp_jax.config import load_config
 from sbp_jax.data import input_feature_names
+from sbp_jax.evaluate import scoring
 from sbp_jax.model import PassModel
 
 

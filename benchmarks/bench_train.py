@@ -22,12 +22,12 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from sbp_jax import parallel
 from sbp_jax.config import load_config
 from sbp_jax.data import BatchIterator, PlayStore
 from sbp_jax.data.store import N_FEATURES, N_SLOTS, StoreWriter
-from sbp_jax.train_step import create_train_state
-from sbp_jax.training import prefetch
+from sbp_jax.train import parallel
+from sbp_jax.train.loop import prefetch
+from sbp_jax.train.step import create_train_state
 
 
 def random_store(path: Path, n_plays: int, seed: int = 0) -> PlayStore:

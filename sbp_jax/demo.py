@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Baseline heads of the same network and bins (the histogram censors yards beyond its range into
-# its edge bins, see sbp_jax.loss.nll).
+# its edge bins, see sbp_jax.model.likelihood.nll).
 BASELINE_HEADS = ("gaussian", "binned")
 
 

@@ -1,7 +1,7 @@
 """One process of the two-process training test (run by tests/test_parallel.py, not by pytest).
 
 usage: multiprocess_worker.py PORT PROCESS_ID NUM_PROCESSES DEVICES STORE WORKDIR [--set k=v ...]
-Trains with `sbp_jax.training.train` on CPU devices joined over gloo collectives.
+Trains with `sbp_jax.train.train` on CPU devices joined over gloo collectives.
 """
 
 import sys
@@ -15,14 +15,14 @@ def main() -> None:
     jax.config.update("jax_num_cpu_devices", int(ndev))
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
 
-    from sbp_jax.parallel import initialize_distributed
+    from sbp_jax.train.parallel import initialize_distributed
 
     initialize_distributed(f"127.0.0.1:{port}", int(nproc), int(pid))
     assert jax.process_count() == int(nproc) and jax.device_count() == int(nproc) * int(ndev)
 
     from sbp_jax.config import load_config
     from sbp_jax.data import PlayStore
-    from sbp_jax.training import train
+    from sbp_jax.train.loop import train
 
     cfg = load_config("configs/tiny.toml", [o for o in overrides if o != "--set"])
     summary = train(cfg, PlayStore.open(store_path), workdir, progress=False)

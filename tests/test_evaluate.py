@@ -15,13 +15,15 @@ import numpy as np
 import pytest
 from store_fixtures import write_random_store
 
-from sbp_jax import evaluation
-from sbp_jax.checkpoint import load_trained
 from sbp_jax.config import load_config
 from sbp_jax.data import PlayStore
 from sbp_jax.data.ingest import ingest
+from sbp_jax.evaluate.metrics import mean_by, spearman
+from sbp_jax.evaluate.report import summary_text
+from sbp_jax.evaluate.truth import ORACLE
+from sbp_jax.model.trained import MismatchError, check_compatible, check_same_split, load_trained
 from sbp_jax.synth import generate_league
-from sbp_jax.training import train
+from sbp_jax.train.loop import train
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("evaluate_cli", ROOT / "evaluate.py")
@@ -136,7 +138,7 @@ def test_metrics_are_on_held_out_games_and_truth_is_used(evaluated):
         "mean_percentile",
         "passer_rating",
         "yards_per_attempt",
-        evaluation.ORACLE,
+        ORACLE,
     }
 
 
@@ -162,17 +164,17 @@ def test_oracle_ceiling_matches_an_independent_computation(evaluated, capsys):
     ).statistic
     m = json.loads((out / "metrics.json").read_text())["truth"]["passer_level"]
     assert m["n_passers"] == len(ids) >= 5
-    assert m["spearman_skill"][evaluation.ORACLE] == pytest.approx(expected, abs=1e-12)
-    assert evaluation.ORACLE in (out / "report.html").read_text()
-    print(evaluation.summary_text(json.loads((out / "metrics.json").read_text()), out))
-    assert f"ceiling {evaluation.ORACLE} {expected:.2f}" in capsys.readouterr().out
+    assert m["spearman_skill"][ORACLE] == pytest.approx(expected, abs=1e-12)
+    assert ORACLE in (out / "report.html").read_text()
+    print(summary_text(json.loads((out / "metrics.json").read_text()), out))
+    assert f"ceiling {ORACLE} {expected:.2f}" in capsys.readouterr().out
 
 
 def test_passer_mean_against_a_loop():
     rng = np.random.default_rng(1)
     ids, vals = rng.integers(0, 7, 60) * 11, rng.uniform(size=60)
     want = [5 * 11, 99, 0]  # 99 never passes: NaN
-    got = evaluation.passer_mean(ids, vals, np.asarray(want))
+    got = mean_by(ids, vals, np.asarray(want))
     assert got[0] == pytest.approx(vals[ids == 55].mean(), abs=1e-12)
     assert np.isnan(got[1]) and got[2] == pytest.approx(vals[ids == 0].mean(), abs=1e-12)
 
@@ -200,18 +202,18 @@ def test_format_version_and_split_mismatches(evaluated):
     trained = load_trained(workdir)
     store = PlayStore.open(workdir / "store")
     old = dataclasses.replace(trained, store_meta={**trained.store_meta, "format_version": 0})
-    with pytest.raises(evaluation.MismatchError, match="format_version=0.*format_version=1"):
-        evaluation.check_compatible(old, store, workdir="W", data="S")
+    with pytest.raises(MismatchError, match="format_version=0.*format_version=1"):
+        check_compatible(old, store, workdir="W", data="S")
     other_cfg = dataclasses.replace(
         trained.config, data=dataclasses.replace(trained.config.data, split_seed=7)
     )
     other = dataclasses.replace(trained, config=other_cfg)
-    with pytest.raises(evaluation.MismatchError, match="W2: data.split_seed=7 but W has"):
-        evaluation.check_same_split(trained, other, "W", "W2")
+    with pytest.raises(MismatchError, match="W2: data.split_seed=7 but W has"):
+        check_same_split(trained, other, "W", "W2")
 
 
 def test_spearman_against_scipy():
     stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 6, 40).astype(float), rng.normal(size=40)  # ties in a
-    assert evaluation.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+    assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)

@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from sbp_jax.distributions import Binned, Normal
-from sbp_jax.loss import masked_mean, nll
+from sbp_jax.model.likelihood import nll
+from sbp_jax.train.loss import masked_mean
 
 
 def test_binned_nll_censors_yards_beyond_its_range_into_the_edge_bins():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sbp_jax import metrics
 from sbp_jax.distributions import Normal, SplicedBinnedPareto
-from sbp_jax.scoring import LEVELS, play_summary
+from sbp_jax.evaluate import metrics
+from sbp_jax.evaluate.scoring import LEVELS, play_summary
 
 
 def _sbp(batch=3, seed=0):

@@ -9,9 +9,9 @@ import pytest
 
 from sbp_jax.config import ModelConfig
 from sbp_jax.distributions import Binned, Normal, SplicedBinnedPareto
-from sbp_jax.heads import apply_head, num_outputs
-from sbp_jax.loss import masked_mean
-from sbp_jax.model import TCN, PassModel, last_valid
+from sbp_jax.model.heads import apply_head, num_outputs
+from sbp_jax.model.network import TCN, PassModel, last_valid
+from sbp_jax.train.loss import masked_mean
 
 CFG = ModelConfig(
     channels=8,

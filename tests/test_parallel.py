@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from tiny_store import make_tiny_store
 
-from sbp_jax.checkpoint import load_trained
 from sbp_jax.config import load_config
 from sbp_jax.data import make_batch, shard
-from sbp_jax.parallel import (
+from sbp_jax.model.trained import load_trained
+from sbp_jax.train.loop import train
+from sbp_jax.train.parallel import (
     initialize_distributed,
     p_train_step,
     replicate,
     unreplicate,
 )
-from sbp_jax.train_step import create_train_state, train_step
-from sbp_jax.training import train
+from sbp_jax.train.step import create_train_state, train_step
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = load_config(ROOT / "configs" / "tiny.toml", ["train.grad_clip=0.5"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sbp_jax import passing_score as ps
+from sbp_jax.evaluate import passing_score as ps
 
 
 def _season(n=3000, n_passers=7, seed=0):

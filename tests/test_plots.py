@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sbp_jax import plots
+from sbp_jax.evaluate import plots
 
 
 def test_leaderboard_plot_accepts_a_score_on_or_just_outside_its_interval(tmp_path):

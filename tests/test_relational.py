@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from store_fixtures import write_random_store
 
-from sbp_jax.checkpoint import check_input_names, saved_config
 from sbp_jax.config import Config, DataConfig, ModelConfig, to_dict
 from sbp_jax.data import (
     FEATURE_NAMES,
@@ -17,7 +16,8 @@ from sbp_jax.data import (
     make_batch,
     relational_features,
 )
-from sbp_jax.train_step import create_train_state
+from sbp_jax.model.trained import check_input_names, saved_config
+from sbp_jax.train.step import create_train_state
 
 X, Y, DIR, ORI = (FEATURE_NAMES.index(n) for n in ("x", "y", "direction", "orientation"))
 K = len(RELATIONAL_NAMES)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from store_fixtures import write_random_store
 
-from sbp_jax import scoring
 from sbp_jax.config import ModelConfig
 from sbp_jax.data import input_feature_names, make_batch
+from sbp_jax.evaluate import scoring
 from sbp_jax.model import PassModel
 
 LEVELS = (0.05, 0.5, 0.95)

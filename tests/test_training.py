@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from tiny_store import make_tiny_store
 
-from sbp_jax import training
-from sbp_jax.checkpoint import Checkpoints, load_trained
 from sbp_jax.config import ConfigError, load_config
 from sbp_jax.data import NormStats, PlayStore, split_by_game
-from sbp_jax.training import should_stop, track_best, train
+from sbp_jax.model.trained import load_trained
+from sbp_jax.train import loop as training
+from sbp_jax.train.checkpoint import Checkpoints
+from sbp_jax.train.loop import should_stop, track_best, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "configs" / "tiny.toml"

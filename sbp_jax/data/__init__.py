@@ -2,10 +2,13 @@
 
 from sbp_jax.data.batching import Batch, BatchIterator, make_batch, shard
 from sbp_jax.data.ingest import IngestError, ingest
+from sbp_jax.data.layout import FEATURE_NAMES, FORMAT_VERSION
+from sbp_jax.data.normalization import NormStats
 from sbp_jax.data.relational import RELATIONAL_NAMES, input_feature_names, relational_features
 from sbp_jax.data.schemas import SchemaError
+from sbp_jax.data.source import open_data
 from sbp_jax.data.splits import split_by_game
-from sbp_jax.data.store import FEATURE_NAMES, FORMAT_VERSION, NormStats, PlayStore, StoreError
+from sbp_jax.data.store import PlayStore, StoreError
 
 __all__ = [
     "FEATURE_NAMES",
@@ -21,6 +24,7 @@ __all__ = [
     "ingest",
     "input_feature_names",
     "make_batch",
+    "open_data",
     "relational_features",
     "shard",
     "split_by_game",

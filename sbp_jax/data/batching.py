@@ -17,8 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sbp_jax.data.layout import frame_rows
+from sbp_jax.data.normalization import NormStats
 from sbp_jax.data.relational import store_relational
-from sbp_jax.data.store import NormStats, PlayStore, frame_rows
+from sbp_jax.data.store import PlayStore
 
 # Bucketing pool: shuffle, cut into pools of this many batches, sort each pool by length, cut into
 # batches, shuffle the batch order. Larger pools pad less but shuffle less locally.

@@ -88,10 +88,10 @@ def first_frame(
     frame_R: np.ndarray,
     mask_R: np.ndarray,
     n_plays: int,
-    after_P: np.ndarray | None = None,
+    after_N: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per play, the first frameId of rows with ``mask_R`` (and frame >= ``after_P``), else -1."""
-    m = mask_R if after_P is None else mask_R & (frame_R >= after_P[play_R])
+    """Per play, the first frameId of rows with ``mask_R`` (and frame >= ``after_N``), else -1."""
+    m = mask_R if after_N is None else mask_R & (frame_R >= after_N[play_R])
     out = np.full(n_plays, np.iinfo(np.int64).max)
     np.minimum.at(out, play_R[m], frame_R[m])
     return np.where(out == np.iinfo(np.int64).max, -1, out)
@@ -107,10 +107,10 @@ def clock_seconds(clock: np.ndarray) -> np.ndarray:
     return out
 
 
-def yards_to_endzone(plays: dict[str, np.ndarray], los_P: np.ndarray) -> np.ndarray:
+def yards_to_endzone(plays: dict[str, np.ndarray], los_N: np.ndarray) -> np.ndarray:
     """Official distance to the end zone from plays.csv's yard line (100 - yardline in the offense's
     own half, else the yardline) where present, else from the ball at the snap: 110 - los."""
-    from_los = GOAL_LINE_X - los_P
+    from_los = GOAL_LINE_X - los_N
     if "yardlineNumber" not in plays:
         return from_los
     own = plays["yardlineSide"] == plays["possessionTeam"]
@@ -121,8 +121,8 @@ def yards_to_endzone(plays: dict[str, np.ndarray], los_P: np.ndarray) -> np.ndar
 
 def static_features(
     plays: dict[str, np.ndarray],
-    yards_to_endzone_P: np.ndarray,
-    offense_is_home_P: np.ndarray,
+    yards_to_endzone_N: np.ndarray,
+    offense_is_home_N: np.ndarray,
     extra: dict[str, np.ndarray],
 ) -> tuple[np.ndarray, list[str]]:
     """[P, S] static play features and their names: the base list, then release extras.
@@ -134,10 +134,10 @@ def static_features(
     cols = [
         plays["down"].astype(float),
         plays["yardsToGo"].astype(float),
-        yards_to_endzone_P,
+        yards_to_endzone_N,
         plays["quarter"].astype(float),
         clock_seconds(plays["gameClock"]),
-        np.where(offense_is_home_P, home - away, away - home),
+        np.where(offense_is_home_N, home - away, away - home),
     ]
     cols += [v.astype(float) for v in extra.values()]
     return np.stack(cols, axis=1), list(BASE_STATIC_NAMES) + list(extra)

@@ -41,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sbp_jax.data.store import FEATURE_NAMES, N_SLOTS, PlayStore, umask_mode
+from sbp_jax.data.layout import FEATURE_NAMES, N_SLOTS
+from sbp_jax.data.store import PlayStore, umask_mode
 
 RELATIONAL_NAMES = (
     "sin_direction",
@@ -81,7 +82,7 @@ def _nearest_opponent(xy_NxPx2: np.ndarray, present_NxP: np.ndarray) -> np.ndarr
 
 
 def relational_features(tracks_raw_NxPxF: np.ndarray, presence_NxP: np.ndarray) -> np.ndarray:
-    """[..., 22, K] relational channels (``RELATIONAL_NAMES``) from raw [..., 22, 8] features.
+    """[..., 22, C] relational channels (``RELATIONAL_NAMES``) from raw [..., 22, 8] features.
 
     ``presence_NxP`` (bool or 0/1) broadcasts against ``tracks_raw_NxPxF[..., 0]``. Returns
     float32; absent slots are all zero (see the module docstring for every channel).
@@ -137,25 +138,25 @@ _CHUNK_FRAMES = 65536
 _cache_lock = threading.Lock()
 
 
-def _compute_into(store: PlayStore, out_FxPxK: np.ndarray) -> None:
-    presence_FxP = np.repeat(store.presence, store.lengths, axis=0)
-    for start in range(0, len(out_FxPxK), _CHUNK_FRAMES):
-        stop = min(start + _CHUNK_FRAMES, len(out_FxPxK))
-        out_FxPxK[start:stop] = relational_features(
-            np.asarray(store.tracking[start:stop]), presence_FxP[start:stop]
+def _compute_into(store: PlayStore, out_RxPxC: np.ndarray) -> None:
+    presence_RxP = np.repeat(store.presence, store.lengths, axis=0)
+    for start in range(0, len(out_RxPxC), _CHUNK_FRAMES):
+        stop = min(start + _CHUNK_FRAMES, len(out_RxPxC))
+        out_RxPxC[start:stop] = relational_features(
+            np.asarray(store.tracking[start:stop]), presence_RxP[start:stop]
         )
 
 
 def store_relational(store: PlayStore) -> np.ndarray:
-    """[total_frames, 22, K] relational channels of every frame of ``store``, computed once.
+    """[total_frames, 22, C] relational channels of every frame of ``store``, computed once.
 
     Cached in ``relational.npy`` inside the store (a stale or foreign file of the wrong shape is
     recomputed); a read-only store gets an in-memory copy instead, with a warning."""
-    cached = getattr(store, "_relational_FxPxK", None)
+    cached = getattr(store, "_relational_RxPxC", None)
     if cached is not None:
         return cached
     with _cache_lock:
-        cached = getattr(store, "_relational_FxPxK", None)
+        cached = getattr(store, "_relational_RxPxC", None)
         if cached is not None:
             return cached
         shape = (len(store.tracking), N_SLOTS, len(RELATIONAL_NAMES))
@@ -166,7 +167,7 @@ def store_relational(store: PlayStore) -> np.ndarray:
             cached = None
         if cached is None or cached.shape != shape or cached.dtype != np.float32:
             cached = _write_cache(store, path, shape)
-        store._relational_FxPxK = cached
+        store._relational_RxPxC = cached
         return cached
 
 

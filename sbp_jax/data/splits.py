@@ -19,8 +19,8 @@ def split_by_game(
             f"split fractions valid={valid_fraction}, test={test_fraction} must be >= 0 and "
             "sum to < 1"
         )
-    game_P = np.asarray(store.plays["gameId"])
-    games, game_idx_P = np.unique(game_P, return_inverse=True)
+    game_N = np.asarray(store.plays["gameId"])
+    games, game_idx_N = np.unique(game_N, return_inverse=True)
     n = len(games)
     order = np.random.default_rng(seed).permutation(n)
 
@@ -32,5 +32,5 @@ def split_by_game(
     split_of_game = np.zeros(n, np.int8)  # 0 train, 1 valid, 2 test
     split_of_game[order[:n_test]] = 2
     split_of_game[order[n_test : n_test + n_valid]] = 1
-    split_P = split_of_game[game_idx_P]
-    return {name: np.flatnonzero(split_P == k) for k, name in enumerate(("train", "valid", "test"))}
+    split_N = split_of_game[game_idx_N]
+    return {name: np.flatnonzero(split_N == k) for k, name in enumerate(("train", "valid", "test"))}

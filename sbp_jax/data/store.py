@@ -18,7 +18,6 @@ place only when complete, so an interrupted ingest leaves nothing behind.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -30,112 +29,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FORMAT_VERSION = 1
-N_SLOTS = 22
-FEATURE_NAMES = ("x", "y", "vx", "vy", "ax", "ay", "direction", "orientation")
-N_FEATURES = len(FEATURE_NAMES)
+from sbp_jax.data.layout import FEATURE_NAMES, FORMAT_VERSION, N_FEATURES, N_SLOTS
+from sbp_jax.data.normalization import MomentAccumulator, NormStats
 
 _ARRAY_FILES = ("tracking", "offsets", "lengths", "presence", "static", "yards")
-_MIN_STD = 1e-6
 
 
 class StoreError(ValueError):
     """A store directory is missing, incomplete, of another format version or inconsistent."""
-
-
-@dataclasses.dataclass(frozen=True)
-class NormStats:
-    """Per-feature mean/std used to standardize tracking features and static features.
-
-    Kept as a small dataclass of NumPy arrays so it can be saved in checkpoints via ``to_dict``.
-    """
-
-    track_mean_F: np.ndarray
-    track_std_F: np.ndarray
-    static_mean_S: np.ndarray
-    static_std_S: np.ndarray
-
-    def to_dict(self) -> dict[str, list[float]]:
-        return {
-            f.name: np.asarray(getattr(self, f.name), np.float64).tolist()
-            for f in dataclasses.fields(self)
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> NormStats:
-        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d]
-        if missing:
-            raise ValueError(f"NormStats.from_dict: missing keys {missing}")
-        return cls(**{f.name: np.asarray(d[f.name], np.float32) for f in dataclasses.fields(cls)})
-
-    @classmethod
-    def from_moments(
-        cls, track_sum_F, track_sumsq_F, track_count, static_sum_S, static_sumsq_S, static_count
-    ) -> NormStats:
-        """Mean/std from accumulated sums (float64); a zero std (constant feature) becomes 1."""
-        t_mean, t_std = _mean_std(track_sum_F, track_sumsq_F, track_count)
-        s_mean, s_std = _mean_std(static_sum_S, static_sumsq_S, static_count)
-        return cls(t_mean, t_std, s_mean, s_std)
-
-    @classmethod
-    def compute(
-        cls, store: PlayStore, play_indices: np.ndarray | None = None, chunk_plays: int = 4096
-    ) -> NormStats:
-        """Statistics over present slots and valid frames of ``play_indices`` (default: all plays).
-
-        Lets training recompute the statistics on its train split only; reads the memmap in chunks.
-        """
-        idx = np.arange(store.n_plays) if play_indices is None else np.asarray(play_indices)
-        acc = _MomentAccumulator()
-        for start in range(0, len(idx), chunk_plays):
-            chunk = idx[start : start + chunk_plays]
-            rows, play_of_row = frame_rows(store.offsets, chunk)
-            acc.add_tracking(np.asarray(store.tracking[rows]), store.presence[chunk][play_of_row])
-        acc.add_static(store.static[idx])
-        return acc.finish()
-
-
-def _mean_std(s: np.ndarray, ss: np.ndarray, n: float) -> tuple[np.ndarray, np.ndarray]:
-    n = max(float(n), 1.0)
-    mean = s / n
-    var = np.maximum(ss / n - mean**2, 0.0)
-    std = np.sqrt(var)
-    std = np.where(std < _MIN_STD, 1.0, std)
-    return mean.astype(np.float32), std.astype(np.float32)
-
-
-class _MomentAccumulator:
-    """Streaming float64 sums for NormStats (tracking over present slots, static over plays)."""
-
-    def __init__(self) -> None:
-        self.t_sum = np.zeros(N_FEATURES)
-        self.t_sumsq = np.zeros(N_FEATURES)
-        self.t_n = 0
-        self.s_sum: np.ndarray | float = 0.0
-        self.s_sumsq: np.ndarray | float = 0.0
-        self.s_n = 0
-
-    def add_tracking(self, tracking_FxPxK: np.ndarray, present_FxP: np.ndarray) -> None:
-        vals = tracking_FxPxK[present_FxP].astype(np.float64)
-        self.t_sum += vals.sum(0)
-        self.t_sumsq += (vals**2).sum(0)
-        self.t_n += len(vals)
-
-    def add_static(self, static_NxS: np.ndarray) -> None:
-        vals = np.asarray(static_NxS, np.float64)
-        self.s_sum = self.s_sum + vals.sum(0)
-        self.s_sumsq = self.s_sumsq + (vals**2).sum(0)
-        self.s_n += len(vals)
-
-    def finish(self) -> NormStats:
-        return NormStats.from_moments(
-            self.t_sum,
-            self.t_sumsq,
-            self.t_n,
-            np.asarray(self.s_sum),
-            np.asarray(self.s_sumsq),
-            self.s_n,
-        )
 
 
 def umask_mode(mode: int) -> int:
@@ -143,16 +44,6 @@ def umask_mode(mode: int) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return mode & ~umask
-
-
-def frame_rows(offsets: np.ndarray, play_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flat tracking rows of the given plays, and for each row its position in ``play_idx``."""
-    starts = offsets[play_idx]
-    lens = (offsets[play_idx + 1] - starts).astype(np.int64)
-    play_of_row = np.repeat(np.arange(len(play_idx)), lens)
-    first_row = np.cumsum(lens) - lens
-    rows = starts[play_of_row] + (np.arange(lens.sum()) - first_row[play_of_row])
-    return rows, play_of_row
 
 
 class PlayStore:
@@ -297,7 +188,7 @@ class StoreWriter:
         self._per_play: dict[str, list[np.ndarray]] = {
             k: [] for k in ("lengths", "presence", "static", "yards")
         }
-        self._acc = _MomentAccumulator()
+        self._acc = MomentAccumulator()
 
     def __enter__(self) -> StoreWriter:
         return self
@@ -308,22 +199,22 @@ class StoreWriter:
 
     def add(
         self,
-        tracking_FxPxK: np.ndarray,
+        tracking_RxPxF: np.ndarray,
         lengths_N: np.ndarray,
         presence_NxP: np.ndarray,
         static_NxS: np.ndarray,
         yards_N: np.ndarray,
     ) -> None:
-        """Append a chunk of plays whose frames are consecutive in ``tracking_FxPxK``."""
+        """Append a chunk of plays whose frames are consecutive in ``tracking_RxPxF``."""
         lengths_N = np.asarray(lengths_N, np.int32)
-        if tracking_FxPxK.shape[0] != lengths_N.sum():
+        if tracking_RxPxF.shape[0] != lengths_N.sum():
             raise ValueError("StoreWriter.add: tracking rows != sum(lengths)")
         chunk = self.tmp_dir / f"chunk{len(self._chunks):05d}.npy"
-        np.save(chunk, np.asarray(tracking_FxPxK, np.float32))
+        np.save(chunk, np.asarray(tracking_RxPxF, np.float32))
         self._chunks.append(chunk)
-        self._frames += tracking_FxPxK.shape[0]
+        self._frames += tracking_RxPxF.shape[0]
         play_of_frame = np.repeat(np.arange(len(lengths_N)), lengths_N)
-        self._acc.add_tracking(tracking_FxPxK, presence_NxP[play_of_frame])
+        self._acc.add_tracking(tracking_RxPxF, presence_NxP[play_of_frame])
         for k, v in (
             ("lengths", lengths_N),
             ("presence", presence_NxP),

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from sbp_jax import metrics
+from sbp_jax.evaluate import metrics
 
 # Quantile levels reported per play; they bound the 50/80/90/98% central intervals.
 LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)

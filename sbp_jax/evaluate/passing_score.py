@@ -105,13 +105,13 @@ def season_spread(passer_N: np.ndarray, percentile_N: np.ndarray, scale: ScoreSc
     if scale.spread is not None:
         return float(scale.spread)
     _, code_N = np.unique(np.asarray(passer_N), return_inverse=True)
-    attempts_P = np.bincount(code_N)
-    mean_P = np.bincount(code_N, weights=percentile_N) / attempts_P
-    shrunk_P = shrink(mean_P, attempts_P, float(np.mean(percentile_N)), scale.prior_attempts)
-    ranked_P = attempts_P >= scale.min_attempts["season"]
-    if ranked_P.sum() < max(scale.min_spread_passers, 2):
+    attempts_U = np.bincount(code_N)
+    mean_U = np.bincount(code_N, weights=percentile_N) / attempts_U
+    shrunk_U = shrink(mean_U, attempts_U, float(np.mean(percentile_N)), scale.prior_attempts)
+    ranked_U = attempts_U >= scale.min_attempts["season"]
+    if ranked_U.sum() < max(scale.min_spread_passers, 2):
         return float(scale.fallback_spread)
-    spread = float(np.std(shrunk_P[ranked_P], ddof=1))
+    spread = float(np.std(shrunk_U[ranked_U], ddof=1))
     return spread if spread > 0 else float(scale.fallback_spread)
 
 
@@ -164,16 +164,16 @@ def group_plays(labels_N: np.ndarray, passer_N: np.ndarray) -> Groups:
     """Group code per play for the pair (label, passer); plays labelled '' are left out."""
     keep_N = np.flatnonzero(labels_N != "")
     labels_L, label_code_N = np.unique(labels_N[keep_N].astype(str), return_inverse=True)
-    passers_P, passer_code_N = np.unique(np.asarray(passer_N)[keep_N], return_inverse=True)
-    pair_N = label_code_N.astype(np.int64) * len(passers_P) + passer_code_N
+    passers_U, passer_code_N = np.unique(np.asarray(passer_N)[keep_N], return_inverse=True)
+    pair_N = label_code_N.astype(np.int64) * len(passers_U) + passer_code_N
     pairs_G, group_N, attempts_G = np.unique(pair_N, return_inverse=True, return_counts=True)
     return Groups(
         group_N=group_N,
         play_N=keep_N,
-        label_G=labels_L[pairs_G // len(passers_P)],
-        label_code_G=pairs_G // len(passers_P),
+        label_G=labels_L[pairs_G // len(passers_U)],
+        label_code_G=pairs_G // len(passers_U),
         labels_L=labels_L,
-        passer_G=passers_P[pairs_G % len(passers_P)],
+        passer_G=passers_U[pairs_G % len(passers_U)],
         attempts_G=attempts_G,
     )
 

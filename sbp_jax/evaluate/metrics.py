@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sbp_jax.loss import nll  # noqa: F401  (re-exported: the metric is the training loss)
+from sbp_jax.data.keys import lookup
+from sbp_jax.model.likelihood import nll  # noqa: F401  (re-exported: the metric is the loss)
 
 # Central intervals whose coverage is reported; their end points must be among the scorer's levels.
 COVERAGES = (0.5, 0.8, 0.9, 0.98)
@@ -129,3 +130,36 @@ def summarize(
     if "crps" in per_play:
         out["crps"] = float(np.mean(per_play["crps"]))
     return out
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation; NaN for fewer than 3 pairs or a constant side."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) < 3 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 0..n-1 with ties given their average rank."""
+    x = np.asarray(x, np.float64)
+    r = np.empty(len(x))
+    r[np.argsort(x, kind="stable")] = np.arange(len(x))
+    _, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return (np.bincount(inv, weights=r) / counts)[inv]
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (average ranks for ties)."""
+    return pearson(average_ranks(a), average_ranks(b))
+
+
+def mean_by(id_N: np.ndarray, value_N: np.ndarray, ids_U: np.ndarray) -> np.ndarray:
+    """Mean of `value_N` over the rows of each id in `ids_U` (NaN for an id with no rows)."""
+    seen, inv_N = np.unique(np.asarray(id_N, np.int64), return_inverse=True)
+    sums = np.bincount(inv_N, weights=np.asarray(value_N, np.float64), minlength=len(seen))
+    counts = np.bincount(inv_N, minlength=len(seen))
+    at_U, found_U = lookup(seen, np.asarray(ids_U, np.int64))
+    mean_U = np.full(len(at_U), np.nan)
+    mean_U[found_U] = sums[at_U[found_U]] / counts[at_U[found_U]]
+    return mean_U

@@ -39,24 +39,24 @@ def traditional_stats(plays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     A completion is `pass_result == "C"`, an interception `"IN"`; passing yards count completions
     only (an interception's return is not the passer's yardage); `touchdown` marks a passing TD.
     """
-    passers_P, code_N = np.unique(np.asarray(plays["passer_id"]), return_inverse=True)
+    passers_U, code_N = np.unique(np.asarray(plays["passer_id"]), return_inverse=True)
     result_N = np.asarray(plays["pass_result"]).astype(str)
     complete_N = result_N == "C"
-    n_p = len(passers_P)
+    n_p = len(passers_U)
 
     def total(values_N):
         return np.bincount(code_N, weights=np.asarray(values_N, np.float64), minlength=n_p)
 
-    attempts_P = np.bincount(code_N, minlength=n_p)
-    pass_yards_P = total(np.where(complete_N, plays["yards"], 0.0))
-    touchdowns_P = total(np.asarray(plays["touchdown"]).astype(bool) & complete_N)
+    attempts_U = np.bincount(code_N, minlength=n_p)
+    pass_yards_U = total(np.where(complete_N, plays["yards"], 0.0))
+    touchdowns_U = total(np.asarray(plays["touchdown"]).astype(bool) & complete_N)
     return {
-        "passer_id": passers_P,
-        "attempts": attempts_P,
+        "passer_id": passers_U,
+        "attempts": attempts_U,
         "passer_rating": passer_rating(
-            attempts_P, total(complete_N), pass_yards_P, touchdowns_P, total(result_N == "IN")
+            attempts_U, total(complete_N), pass_yards_U, touchdowns_U, total(result_N == "IN")
         ),
-        "yards_per_attempt": pass_yards_P / attempts_P,
+        "yards_per_attempt": pass_yards_U / attempts_U,
     }
 
 

@@ -1,6 +1,6 @@
 """Output heads: map the MLP's last vector to a distribution's parameters.
 
-Each head is a pure function of an unconstrained vector `out_BxK` (K = `num_outputs(cfg)`),
+Each head is a pure function of an unconstrained vector `out_BxO` (K = `num_outputs(cfg)`),
 returning `(params, dist)` where `params` is a dict of the distribution's constructor arguments
 (already mapped to their valid ranges) and `dist` the distribution object built from them.
 
@@ -39,16 +39,16 @@ def _positive(raw: jax.Array, floor: float) -> jax.Array:
 
 
 def sbp_head(
-    out_BxK: jax.Array, cfg: ModelConfig
+    out_BxO: jax.Array, cfg: ModelConfig
 ) -> tuple[dict[str, jax.Array], SplicedBinnedPareto]:
     """Spliced binned-Pareto: N bin logits and (xi, beta) for each tail."""
     n = cfg.num_bins
     params = {
-        "logits": out_BxK[..., :n],
-        "lower_xi": _xi(out_BxK[..., n], cfg),
-        "lower_beta": _positive(out_BxK[..., n + 1], cfg.beta_min),
-        "upper_xi": _xi(out_BxK[..., n + 2], cfg),
-        "upper_beta": _positive(out_BxK[..., n + 3], cfg.beta_min),
+        "logits": out_BxO[..., :n],
+        "lower_xi": _xi(out_BxO[..., n], cfg),
+        "lower_beta": _positive(out_BxO[..., n + 1], cfg.beta_min),
+        "upper_xi": _xi(out_BxO[..., n + 2], cfg),
+        "upper_beta": _positive(out_BxO[..., n + 3], cfg.beta_min),
     }
     dist = SplicedBinnedPareto(
         **params, low=cfg.low, high=cfg.high, tail_percentile=cfg.tail_percentile
@@ -56,25 +56,25 @@ def sbp_head(
     return params, dist
 
 
-def gaussian_head(out_BxK: jax.Array, cfg: ModelConfig) -> tuple[dict[str, jax.Array], Normal]:
+def gaussian_head(out_BxO: jax.Array, cfg: ModelConfig) -> tuple[dict[str, jax.Array], Normal]:
     """Normal baseline: location and scale in yards."""
     params = {
-        "loc": cfg.yards_scale * out_BxK[..., 0],
-        "scale": cfg.yards_scale * jax.nn.softplus(out_BxK[..., 1]) + cfg.beta_min,
+        "loc": cfg.yards_scale * out_BxO[..., 0],
+        "scale": cfg.yards_scale * jax.nn.softplus(out_BxO[..., 1]) + cfg.beta_min,
     }
     return params, Normal(**params)
 
 
-def binned_head(out_BxK: jax.Array, cfg: ModelConfig) -> tuple[dict[str, jax.Array], Binned]:
+def binned_head(out_BxO: jax.Array, cfg: ModelConfig) -> tuple[dict[str, jax.Array], Binned]:
     """Histogram baseline on the same bins as the SBP body, without tails."""
-    params = {"logits": out_BxK}
+    params = {"logits": out_BxO}
     return params, Binned(**params, low=cfg.low, high=cfg.high)
 
 
 _HEAD_FNS: dict[str, Callable] = {"sbp": sbp_head, "gaussian": gaussian_head, "binned": binned_head}
 
 
-def apply_head(out_BxK: jax.Array, cfg: ModelConfig):
+def apply_head(out_BxO: jax.Array, cfg: ModelConfig):
     """Dispatch on `cfg.head`; returns `(params, dist)`."""
-    out_BxK = jnp.asarray(out_BxK, jnp.float32)
-    return _HEAD_FNS[cfg.head](out_BxK, cfg)
+    out_BxO = jnp.asarray(out_BxO, jnp.float32)
+    return _HEAD_FNS[cfg.head](out_BxO, cfg)

@@ -1,4 +1,6 @@
-"""Orbax checkpoints: `latest` (resume) and `best` (lowest validation NLL, for scoring).
+"""A trained model from its orbax checkpoint: the checkpoint format, loading, compatibility checks.
+
+Checkpoints: `latest` (resume) and `best` (lowest validation NLL, for scoring).
 
 Layout: `W/checkpoints/latest/<step>/` and `W/checkpoints/best/<step>/`, one step kept in each,
 written by `ocp.CheckpointManager` (atomic: a checkpoint appears only when complete). Each holds two
@@ -25,51 +27,22 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 from sbp_jax.config import Config, from_dict
-from sbp_jax.data import NormStats, input_feature_names
-from sbp_jax.model import PassModel
+from sbp_jax.data import NormStats, PlayStore, input_feature_names
+from sbp_jax.model.network import PassModel
 
 WHICH = ("latest", "best")
 
 
-def _manager(directory: Path, *, read_only: bool = False) -> ocp.CheckpointManager:
+def checkpoint_manager(directory: Path, *, read_only: bool = False) -> ocp.CheckpointManager:
     options = ocp.CheckpointManagerOptions(
         max_to_keep=1, create=not read_only, enable_async_checkpointing=False
     )
     return ocp.CheckpointManager(directory.absolute(), options=options)
 
 
-class Checkpoints:
-    """The `latest` and `best` managers of one workdir."""
-
-    def __init__(self, workdir: str | os.PathLike) -> None:
-        self.root = Path(workdir) / "checkpoints"
-        self._managers = {which: _manager(self.root / which) for which in WHICH}
-
-    def latest_step(self, which: str = "latest") -> int | None:
-        return self._managers[which].latest_step()
-
-    def save(self, which: str, step: int, state_arrays: dict[str, Any], meta: dict) -> None:
-        """Write one checkpoint (blocking) and drop the older one."""
-        self._managers[which].save(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardSave(state_arrays), meta=ocp.args.JsonSave(meta)
-            ),
-        )
-        self._managers[which].wait_until_finished()
-
-    def restore(self, which: str, target: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        """(state arrays, meta) of the newest checkpoint; `target` fixes the tree structure."""
-        return restore(self.root / which, target, manager=self._managers[which])
-
-    def close(self) -> None:
-        for m in self._managers.values():
-            m.close()
-
-
 def restore(directory: Path, target=None, *, manager=None) -> tuple[dict, dict]:
     """Restore the newest step under `directory` (a `latest` or `best` folder)."""
-    mngr = manager or _manager(directory, read_only=True)
+    mngr = manager or checkpoint_manager(directory, read_only=True)
     step = mngr.latest_step()
     if step is None:
         raise FileNotFoundError(f"no checkpoint in {directory}")
@@ -139,3 +112,44 @@ def load_trained(workdir: str | os.PathLike, which: str = "best") -> TrainedMode
         step=int(state["step"]),
         valid_nll=meta.get("valid_nll"),
     )
+
+
+SPLIT_KEYS = ("valid_fraction", "test_fraction", "split_seed")
+
+
+class MismatchError(ValueError):
+    """The checkpoint and the data (or two checkpoints) do not belong together."""
+
+
+def check_compatible(trained: TrainedModel, store: PlayStore, *, workdir, data) -> None:
+    """Raise MismatchError if the store's features or format differ from the checkpoint's."""
+    now = {
+        "feature_names": list(store.feature_names),
+        "static_names": list(store.static_names),
+        "format_version": int(store.format_version),
+    }
+    for key, value in now.items():
+        saved = trained.store_meta.get(key)
+        if saved != value:
+            raise MismatchError(
+                f"checkpoint {workdir} was trained on data with {key}={saved!r}, but the store "
+                f"{data} has {key}={value!r}; score with a store ingested the same way"
+            )
+    if trained.norm.track_mean_F.shape[-1] != len(
+        store.feature_names
+    ) or trained.norm.static_mean_S.shape[-1] != len(store.static_names):
+        raise MismatchError(
+            f"checkpoint {workdir}: normalization statistics do not fit the "
+            f"store {data} ({len(store.static_names)} static features)"
+        )
+
+
+def check_same_split(a: TrainedModel, b: TrainedModel, wa, wb) -> None:
+    """Compared models must hold out the same games, or their metrics are not comparable."""
+    for key in SPLIT_KEYS:
+        va, vb = getattr(a.config.data, key), getattr(b.config.data, key)
+        if va != vb:
+            raise MismatchError(
+                f"--compare {wb}: data.{key}={vb!r} but {wa} has data.{key}="
+                f"{va!r}; compared models must hold out the same games"
+            )

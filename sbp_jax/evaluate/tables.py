@@ -1,4 +1,4 @@
-"""Evaluation outputs on disk: CSV / Markdown / JSON tables and the `report.html` page.
+"""Evaluation tables on disk: CSV, Markdown and JSON, each written atomically.
 
 Every file is written to a temporary sibling and renamed, so a reader never sees half a file.
 Tables are column dicts (name -> 1-D array), as `passing_score.leaderboard` returns them.
@@ -7,7 +7,6 @@ Tables are column dicts (name -> 1-D array), as `passing_score.leaderboard` retu
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
@@ -48,7 +47,7 @@ def _cell(value, digits: int) -> str:
     return str(value)
 
 
-def _rows(columns: Columns, digits: Mapping[str, int] | None) -> list[list[str]]:
+def cell_texts(columns: Columns, digits: Mapping[str, int] | None) -> list[list[str]]:
     names = list(columns)
     n = len(next(iter(columns.values()))) if names else 0
     digits = digits or {}
@@ -62,24 +61,15 @@ def write_csv(
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(list(columns))
-    writer.writerows(_rows(columns, {**{c: 6 for c in columns}, **(digits or {})}))
+    writer.writerows(cell_texts(columns, {**{c: 6 for c in columns}, **(digits or {})}))
     return write_text(path, buf.getvalue())
 
 
 def markdown_table(columns: Columns, *, digits: Mapping[str, int] | None = None) -> str:
     head = "| " + " | ".join(columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(r) + " |" for r in _rows(columns, digits)]
+    body = ["| " + " | ".join(r) + " |" for r in cell_texts(columns, digits)]
     return "\n".join([head, rule, *body]) + "\n"
-
-
-def html_table(columns: Columns, *, digits: Mapping[str, int] | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
-        for r in _rows(columns, digits)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def select(columns: Columns, rows: np.ndarray, names: Sequence[str] | None = None) -> dict:
@@ -120,25 +110,36 @@ def leaderboard_markdown(board: Columns, *, title: str) -> str:
     return "".join(parts)
 
 
-_STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
-table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eef}
-td:nth-child(2),td:nth-child(3){text-align:left}img{max-width:100%}.note{color:#555}"""
+# leaderboard.csv: which split and passer, then the view, rank last
+LEADERBOARD_COLUMNS = ("split", "passer_id", *LEADERBOARD_VIEW[1:], "rank")
 
 
-def html_page(title: str, sections: Sequence[tuple[str, str]]) -> str:
-    """A self-contained page: each section is (heading, HTML body)."""
-    body = "".join(f"<h2>{html.escape(h)}</h2>\n{content}\n" for h, content in sections)
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
-        f"{body}</body></html>\n"
+def for_display(board: Columns) -> dict[str, np.ndarray]:
+    """Leaderboard for files: unranked passers (too few attempts) get an empty rank."""
+    rank = np.asarray(board["rank"])
+    return {**board, "rank": np.where(rank > 0, rank.astype(str), "").astype(object)}
+
+
+def play_table(
+    plays: Columns,
+    scores: Columns,
+    levels: Sequence[float],
+    held_out_N: np.ndarray,
+    labels: Columns,
+) -> dict[str, np.ndarray]:
+    """plays.csv columns: identity, yards, percentile, median, quantiles and split flags
+    (`labels`: `passing_score.split_labels` of the plays)."""
+    table = {
+        c: np.asarray(plays[c])
+        for c in ("gameId", "playId", "week", "passer_id", "passer_name", "team")
+    }
+    table.update(yards=scores["yards"], percentile=scores["percentile"], median=scores["median"])
+    for j, q in enumerate(levels):
+        table[f"q{q:g}"] = scores["quantiles"][:, j]
+    table.update(
+        held_out=held_out_N.astype(int),
+        pressure=labels["pressure"],
+        time_to_throw=labels["time_to_throw"],
+        depth=labels["depth"],
     )
-
-
-def paragraph(text: str) -> str:
-    return f"<p class='note'>{html.escape(text)}</p>"
-
-
-def image(src: str, alt: str) -> str:
-    return f"<p><img src='{html.escape(src)}' alt='{html.escape(alt)}'></p>"
+    return table

@@ -5,7 +5,10 @@ causal dilated 1-D convolutions (left padding only, so step t sees steps <= t) f
 dilation. After the input projection and after every block the padding mask sets padded steps to
 exactly zero (with `where`, so even NaN garbage in padded steps cannot leak). The state at each
 play's last valid step (`lengths - 1`) is joined with the static features and the slot presence
-mask, and an MLP maps it to the head's unconstrained outputs (see `sbp_jax.heads`)."""
+mask, and an MLP maps it to the head's unconstrained outputs (see `sbp_jax.model.heads`).
+
+Shape letters (docs/architecture.md): B batch, T steps, P player slots, F features per slot,
+C channels, S static features, O head outputs, D MLP width, Q quantile levels, K bins."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from sbp_jax.config import ModelConfig
-from sbp_jax.heads import apply_head, num_outputs
+from sbp_jax.model.heads import apply_head, num_outputs
 
 
 def time_mask(lengths_B: jax.Array, num_steps: int) -> jax.Array:
@@ -107,7 +110,7 @@ class PassModel(nn.Module):
         for width in self.cfg.mlp_hidden:
             z_BxD = nn.gelu(nn.Dense(width)(z_BxD))
             z_BxD = nn.Dropout(self.cfg.dropout, deterministic=not train)(z_BxD)
-        out_BxK = nn.Dense(num_outputs(self.cfg), kernel_init=nn.initializers.zeros, name="head")(
+        out_BxO = nn.Dense(num_outputs(self.cfg), kernel_init=nn.initializers.zeros, name="head")(
             z_BxD
         )
-        return apply_head(out_BxK, self.cfg)
+        return apply_head(out_BxO, self.cfg)

@@ -20,11 +20,12 @@ from flax import struct
 
 from sbp_jax.config import Config
 from sbp_jax.data import Batch
+from sbp_jax.data.layout import N_SLOTS
 from sbp_jax.data.relational import input_feature_names
-from sbp_jax.data.store import N_SLOTS
-from sbp_jax.loss import masked_sum, nll
-from sbp_jax.model import PassModel
-from sbp_jax.optimizer import make_optimizer
+from sbp_jax.model.likelihood import nll
+from sbp_jax.model.network import PassModel
+from sbp_jax.train.loss import masked_sum
+from sbp_jax.train.optimizer import make_optimizer
 
 
 class TrainState(struct.PyTreeNode):

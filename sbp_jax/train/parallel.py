@@ -58,7 +58,7 @@ def initialize_distributed(
 def _mapped_steps():
     # Imported here so that this module (and `initialize_distributed`) can be used before anything
     # touches the JAX backend, as `jax.distributed.initialize` requires.
-    from sbp_jax.train_step import eval_step, train_step
+    from sbp_jax.train.step import eval_step, train_step
 
     train = jax.pmap(
         functools.partial(train_step, axis_name=AXIS), axis_name=AXIS, donate_argnums=0
