@@ -316,6 +316,7 @@ def test_true_percentile_calibrated_for_average_passers(league):
     assert pct[skill > 1].mean() > 0.55
 
 
+LAW = O.OutcomeLaw()
 STATES = dict(  # sep, air, pressure, crowd, to_goal: open/covered, deep/short, near the goal line
     sep=np.array([0.4, 2.0, 5.0, 1.2, 3.0, 0.8]),
     air=np.array([8, 3, 25, -2, 12, 4]),
@@ -331,13 +332,13 @@ def test_percentile_formula_matches_monte_carlo():
     rng = np.random.default_rng(1)
     n_draws = 100_000
     for skill in (0.0, 1.5):
-        params = O.outcome_params(skill=np.full(6, skill), **STATES)
+        params = O.outcome_params(LAW, skill=np.full(6, skill), **STATES)
         rep = O.OutcomeParams(*[np.repeat(p, n_draws) for p in params])
-        _, yards = O.sample_outcome(rng, rep)
+        _, yards = O.sample_outcome(rng, LAW, rep)
         yards = yards.reshape(6, n_draws)
         grid = np.arange(-110, 111)
         lower, upper = O.yards_cdf_bounds(
-            O.OutcomeParams(*[np.repeat(p, grid.size) for p in params]), np.tile(grid, 6)
+            LAW, O.OutcomeParams(*[np.repeat(p, grid.size) for p in params]), np.tile(grid, 6)
         )
         lower, upper = lower.reshape(6, -1), upper.reshape(6, -1)
         mc_lower = (yards[:, :, None] < grid).mean(1)
@@ -355,10 +356,12 @@ def test_percentile_uniform_only_for_average_skill():
     n = 20_000
     idx = rng.integers(0, 6, n)
     state = {k: v[idx] for k, v in STATES.items()}
-    avg = O.outcome_params(skill=np.zeros(n), **state)
+    avg = O.outcome_params(LAW, skill=np.zeros(n), **state)
     for skill, uniform in ((0.0, True), (1.0, False)):
-        _, yards = O.sample_outcome(rng, O.outcome_params(skill=np.full(n, skill), **state))
-        lower, upper = O.yards_cdf_bounds(avg, yards)
+        _, yards = O.sample_outcome(
+            rng, LAW, O.outcome_params(LAW, skill=np.full(n, skill), **state)
+        )
+        lower, upper = O.yards_cdf_bounds(LAW, avg, yards)
         pit = lower + rng.random(n) * (upper - lower)
         p_value = stats.kstest(pit, "uniform").pvalue
         assert (p_value > 1e-3) if uniform else (p_value < 1e-6 and pit.mean() > 0.53)
