@@ -248,6 +248,17 @@ def test_deterministic_and_cli(tmp_path):
     assert (tmp_path / "cli" / "train" / "output_2021_w02.csv").exists()
 
 
+def test_chunking_does_not_move_anyone(tmp_path, monkeypatch):
+    """Chunks of 3 plays (many ending in a sack or scramble) give the same positions."""
+    generate_league(tmp_path / "whole", fmt="bdb2026", **TINY)
+    monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 3)
+    generate_league(tmp_path / "chunked", fmt="bdb2026", **TINY)
+    for name in ("input_2021_w01.csv", "output_2021_w01.csv"):
+        whole, chunked = (read(tmp_path / d / "train" / name) for d in ("whole", "chunked"))
+        for col in ("nfl_id", "frame_id", "x", "y"):
+            np.testing.assert_array_equal(whole[col], chunked[col], err_msg=f"{name} {col}")
+
+
 def test_failure_mid_week_leaves_no_partial_2026_files(tmp_path, monkeypatch):
     from sbp_jax.synth import tracking
 

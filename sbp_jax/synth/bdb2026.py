@@ -120,7 +120,8 @@ def input_columns(
     """train/input rows of a chunk: snap to release of the passer, route runners and coverage."""
     snap_P = _snap_rows(cp, pre_snap_frames)
     p, slot, m, frame_id = _player_rows(cp.role_Px22 >= 0, cp.ids_Px22, snap_P, cp.n_release + 1)
-    land_P = frames.xy_Mx23x2[snap_P + cp.n_release + cp.n_flight, 22]
+    in_files_P = (cp.role_Px22 >= 0).any(1)  # plays left out may end before n_flight frames
+    land_P = frames.xy_Mx23x2[np.where(in_files_P, snap_P + cp.n_release + cp.n_flight, 0), 22]
     nfl = cp.ids_Px22[p, slot]
     who = pa.array(nfl - players["nflId"][0])
     info = {k: pa.array(players[k]).take(who) for k in ("displayName", "height", "birthDate")}
