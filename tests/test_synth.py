@@ -428,7 +428,8 @@ def test_ids_consistent_across_files(tiny, tracks):
     assert set(passers) <= set(_read(tiny / "truth" / "passers.csv")["nflId"])
 
 
-def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt", ["bdb2023", "bdb2026"])
+def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch, fmt):
     from sbp_jax.synth import tracking
 
     calls = []
@@ -443,5 +444,5 @@ def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch):
     monkeypatch.setattr(tracking, "render", failing_render)
     monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 8)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        generate_league(tmp_path, **TINY)
-    assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob(".*"))
+        generate_league(tmp_path, fmt=fmt, **TINY)
+    assert not list(tmp_path.rglob("*.csv")) and not list(tmp_path.rglob(".*"))

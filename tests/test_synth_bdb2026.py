@@ -257,22 +257,3 @@ def test_chunking_does_not_move_anyone(tmp_path, monkeypatch):
         whole, chunked = (read(tmp_path / d / "train" / name) for d in ("whole", "chunked"))
         for col in ("nfl_id", "frame_id", "x", "y"):
             np.testing.assert_array_equal(whole[col], chunked[col], err_msg=f"{name} {col}")
-
-
-def test_failure_mid_week_leaves_no_partial_2026_files(tmp_path, monkeypatch):
-    from sbp_jax.synth import tracking
-
-    calls = []
-    real_render = tracking.render
-
-    def failing_render(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk on fire")
-        return real_render(*args, **kwargs)
-
-    monkeypatch.setattr(tracking, "render", failing_render)
-    monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 8)
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        generate_league(tmp_path, fmt="bdb2026", **TINY)
-    assert not list(tmp_path.rglob("*.csv")) and not list(tmp_path.rglob(".*"))

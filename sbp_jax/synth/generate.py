@@ -206,7 +206,6 @@ def _lineups(
 class Simulated(NamedTuple):
     """Everything decided about a week's plays before the frames are rendered ([N] arrays)."""
 
-    design: P.Design
     timing: P.Timing
     n_release: np.ndarray  # frames from the snap to the release (or sack / scramble)
     n_flight: np.ndarray  # frames from the release to the pass's arrival
@@ -339,7 +338,6 @@ def _simulate(
     )
     tail = np.where(released, n_fl + 3, np.where(timing.kind == 1, 3, 15))
     return Simulated(
-        design=design,
         timing=timing,
         n_release=n_rel,
         n_flight=n_fl,
