@@ -13,6 +13,7 @@ from scipy import stats
 from sbp_jax.synth import generate_league
 from sbp_jax.synth import outcome as O
 from sbp_jax.synth.__main__ import main as cli_main
+from sbp_jax.synth.world import WORLDS
 
 # Column order of the Big Data Bowl 2023 release (written out independently of the generator).
 EXPECTED_HEADERS = {
@@ -316,6 +317,7 @@ def test_true_percentile_calibrated_for_average_passers(league):
     assert pct[skill > 1].mean() > 0.55
 
 
+LAWS = pytest.mark.parametrize("law", [w.outcome for w in WORLDS.values()], ids=list(WORLDS))
 STATES = dict(  # sep, air, pressure, crowd, to_goal: open/covered, deep/short, near the goal line
     sep=np.array([0.4, 2.0, 5.0, 1.2, 3.0, 0.8]),
     air=np.array([8, 3, 25, -2, 12, 4]),
@@ -325,19 +327,20 @@ STATES = dict(  # sep, air, pressure, crowd, to_goal: open/covered, deep/short, 
 )
 
 
-def test_percentile_formula_matches_monte_carlo():
+@LAWS
+def test_percentile_formula_matches_monte_carlo(law):
     """The closed-form P(Y < y), P(Y <= y) agree with simulating the sampler (numpy's gamma and
-    exponential generators, an independent code path)."""
+    exponential generators, an independent code path), under every preset world's law."""
     rng = np.random.default_rng(1)
     n_draws = 100_000
     for skill in (0.0, 1.5):
-        params = O.outcome_params(skill=np.full(6, skill), **STATES)
+        params = O.outcome_params(law, skill=np.full(6, skill), **STATES)
         rep = O.OutcomeParams(*[np.repeat(p, n_draws) for p in params])
-        _, yards = O.sample_outcome(rng, rep)
+        _, yards = O.sample_outcome(rng, law, rep)
         yards = yards.reshape(6, n_draws)
         grid = np.arange(-110, 111)
         lower, upper = O.yards_cdf_bounds(
-            O.OutcomeParams(*[np.repeat(p, grid.size) for p in params]), np.tile(grid, 6)
+            law, O.OutcomeParams(*[np.repeat(p, grid.size) for p in params]), np.tile(grid, 6)
         )
         lower, upper = lower.reshape(6, -1), upper.reshape(6, -1)
         mc_lower = (yards[:, :, None] < grid).mean(1)
@@ -350,15 +353,18 @@ def test_percentile_formula_matches_monte_carlo():
         assert np.all(yards <= STATES["to_goal"][:, None])
 
 
-def test_percentile_uniform_only_for_average_skill():
+@LAWS
+def test_percentile_uniform_only_for_average_skill(law):
     rng = np.random.default_rng(2)
     n = 20_000
     idx = rng.integers(0, 6, n)
     state = {k: v[idx] for k, v in STATES.items()}
-    avg = O.outcome_params(skill=np.zeros(n), **state)
+    avg = O.outcome_params(law, skill=np.zeros(n), **state)
     for skill, uniform in ((0.0, True), (1.0, False)):
-        _, yards = O.sample_outcome(rng, O.outcome_params(skill=np.full(n, skill), **state))
-        lower, upper = O.yards_cdf_bounds(avg, yards)
+        _, yards = O.sample_outcome(
+            rng, law, O.outcome_params(law, skill=np.full(n, skill), **state)
+        )
+        lower, upper = O.yards_cdf_bounds(law, avg, yards)
         pit = lower + rng.random(n) * (upper - lower)
         p_value = stats.kstest(pit, "uniform").pvalue
         assert (p_value > 1e-3) if uniform else (p_value < 1e-6 and pit.mean() > 0.53)
@@ -422,7 +428,8 @@ def test_ids_consistent_across_files(tiny, tracks):
     assert set(passers) <= set(_read(tiny / "truth" / "passers.csv")["nflId"])
 
 
-def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt", ["bdb2023", "bdb2026"])
+def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch, fmt):
     from sbp_jax.synth import tracking
 
     calls = []
@@ -437,5 +444,5 @@ def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch):
     monkeypatch.setattr(tracking, "render", failing_render)
     monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 8)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        generate_league(tmp_path, **TINY)
-    assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob(".*"))
+        generate_league(tmp_path, fmt=fmt, **TINY)
+    assert not list(tmp_path.rglob("*.csv")) and not list(tmp_path.rglob(".*"))

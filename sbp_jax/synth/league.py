@@ -22,6 +22,7 @@ QB, OL, RB, TE, WR = 0, slice(1, 6), 6, 7, slice(8, 11)
 RECEIVERS = np.arange(6, 11)  # RB, TE, WR1 (left), WR2 (right), WR3 (slot right)
 DL = np.arange(11, 15)
 BLITZER = 17  # ROLB: rushes on blitzes, else drops to a short zone
+LINEBACKERS = np.array([15, 16, 17])  # LOLB, MLB, ROLB: they bite on play action
 FREE_SAFETY = 20
 # Man-coverage pairs: defender slot -> receiver slot.
 MAN_DEFENDERS = np.array([15, 16, 18, 19, 21])

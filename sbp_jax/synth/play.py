@@ -1,6 +1,7 @@
-"""Pre-snap situations, the dropback clock (pass rush vs. protection) and the passer's read.
+"""Pre-snap situations and play calls, the dropback clock (pass rush vs. protection) and the
+passer's read.
 
-All functions are vectorized over the plays of one week.
+All functions are vectorized over the plays of one week and take the world's knobs (world.py).
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from sbp_jax.synth.playbook import FORMATIONS, SHELL_NAMES
+from sbp_jax.synth.world import World, draw_from_mix
 
 FPS = 10
 PRE_SNAP_FRAMES = 10  # frames 1..10 precede the snap; the snap is frame 11
@@ -28,6 +32,20 @@ class Situation(NamedTuple):
     blitz: np.ndarray  # bool: the ROLB rushes
 
 
+class Design(NamedTuple):
+    """The play call and the defense's answer, drawn from the world's mixes ([N] arrays)."""
+
+    formation: np.ndarray  # index into playbook.FORMATIONS
+    shotgun: np.ndarray  # bool: the drawn shotgun flag unless the formation forces it
+    man: np.ndarray  # bool: man coverage (else the zone shell below)
+    shell: np.ndarray  # index into playbook.ZONE_SHELLS
+    charted: np.ndarray  # bool: the charted labels describe this play
+    first_read: np.ndarray  # receiver 0..4 (RB, TE, WR1, WR2, WR3): the pre-snap primary read
+
+
+FIRST_READ_P = (0.05, 0.2, 0.25, 0.25, 0.25)
+
+
 class Timing(NamedTuple):
     """The dropback clock per play ([N] arrays, seconds after the snap unless noted)."""
 
@@ -37,7 +55,7 @@ class Timing(NamedTuple):
     strip_sack: np.ndarray  # bool (sacks only)
 
 
-def sample_situations(rng: np.random.Generator, n: int) -> Situation:
+def sample_situations(rng: np.random.Generator, world: World, n: int) -> Situation:
     """Draws down, distance, field position, clock and play design."""
     down = rng.choice(np.arange(1, 5), size=n, p=[0.40, 0.33, 0.24, 0.03])
     own = np.clip(np.round(rng.normal(50, 20, n)), 8, 97).astype(np.int64)
@@ -51,14 +69,31 @@ def sample_situations(rng: np.random.Generator, n: int) -> Situation:
         own_yardline=own,
         quarter=np.zeros(n, dtype=np.int64),
         clock_s=np.zeros(n, dtype=np.int64),
-        shotgun=rng.random(n) < 0.7,
-        play_action=rng.random(n) < 0.2,
-        blitz=rng.random(n) < 0.3,
+        shotgun=rng.random(n) < world.shotgun_rate,
+        play_action=rng.random(n) < world.play_action_rate,
+        blitz=rng.random(n) < world.blitz_rate,
+    )
+
+
+def sample_design(rng: np.random.Generator, world: World, shotgun_N: np.ndarray) -> Design:
+    """Formation, coverage and charting per play (from the world stream ``rng``)."""
+    n = shotgun_N.shape[0]
+    formation = draw_from_mix(rng, world.formations, tuple(FORMATIONS), n)
+    forced = np.array([f.gun is not None for f in FORMATIONS.values()])[formation]
+    gun = np.array([bool(f.gun) for f in FORMATIONS.values()])[formation]
+    return Design(
+        formation=formation,
+        shotgun=np.where(forced, gun, shotgun_N),
+        man=rng.random(n) < world.man_rate,
+        shell=draw_from_mix(rng, world.zone_shells, SHELL_NAMES, n),
+        charted=rng.random(n) < world.charting_accuracy,
+        first_read=rng.choice(5, n, p=FIRST_READ_P),
     )
 
 
 def sample_timing(
     rng: np.random.Generator,
+    world: World,
     edge: np.ndarray,
     play_action: np.ndarray,
     blitz: np.ndarray,
@@ -66,19 +101,27 @@ def sample_timing(
 ) -> Timing:
     """Rush vs. protection: when pressure arrives and whether the passer throws, is sacked or runs.
 
-    edge = pass-blocking quality minus pass-rush quality. The passer plans to throw at ~2.8 s;
-    pressure arrives at 1.6 s + Gamma(2, e^{0.35 edge}) (0.25 s earlier against blitzes). Pressured
-    before the plan, he is sacked (less often when skilled), scrambles, or throws hurried shortly
-    after the pressure.
+    edge = pass-blocking quality minus pass-rush quality. The passer plans to throw at plan_base +
+    Gamma(3, plan_scale) (~2.8 s by default; later with play action); pressure arrives at rush_base
+    + Gamma(2, rush_scale e^{0.35 edge}) (earlier against blitzes). Pressured before the plan, he is
+    sacked (less often when skilled), scrambles, or throws hurried shortly after the pressure.
     """
     n = edge.shape[0]
-    t_plan = 1.7 + rng.gamma(3.0, 0.36, n) + 0.4 * play_action
-    t_pressure = 1.6 + rng.gamma(2.0, 1.0 * np.exp(0.35 * edge), n) - 0.25 * blitz
+    t_plan = (
+        world.plan_base
+        + rng.gamma(3.0, world.plan_scale, n)
+        + world.play_action_delay * play_action
+    )
+    t_pressure = (
+        world.rush_base
+        + rng.gamma(2.0, world.rush_scale * np.exp(0.35 * edge), n)
+        - world.blitz_speedup * blitz
+    )
     pressured = t_pressure < t_plan
     u = rng.random(n)
-    p_sack = np.clip(0.2 - 0.04 * skill, 0.05, 0.4)
+    p_sack = np.clip(world.sack_rate - 0.04 * skill, 0.05, 0.4)
     sack = pressured & (u < p_sack)
-    scramble = pressured & ~sack & (u < p_sack + 0.12)
+    scramble = pressured & ~sack & (u < p_sack + world.scramble_rate)
     hurried = pressured & ~sack & ~scramble
     t_release = np.where(hurried, t_pressure + rng.uniform(0.1, 0.5, n), t_plan)
     t_release = np.where(sack, t_pressure + 0.3, np.where(scramble, t_pressure + 0.2, t_release))
@@ -88,18 +131,40 @@ def sample_timing(
 
 
 def choose_target(
-    rng: np.random.Generator, sep_NxR: np.ndarray, depth_NxR: np.ndarray, skill_N: np.ndarray
+    rng: np.random.Generator,
+    world: World,
+    sep_NxR: np.ndarray,
+    depth_NxR: np.ndarray,
+    skill_N: np.ndarray,
+    first_read_N: np.ndarray,
 ) -> np.ndarray:
-    """The passer's read: index of the targeted receiver.
+    """The passer's read: index of the targeted receiver, by the world's rule.
 
-    Utility = (1 + 0.4 skill) * min(sep, 6) + 0.02 * depth; choice ~ softmax(utility / 0.7). Skilled
-    passers weigh separation more, so they find the open man more often.
+    "open": utility = (1 + read_skill * skill) * min(sep, 6) + read_depth * depth, choice ~
+    softmax(utility / read_temperature): skilled passers weigh separation more.
+    "progression" / "primary": the passer sees min(sep, 6) + noise of sd read_noise *
+    e^{-read_skill * skill} (skilled passers see better); he throws to the first receiver in his
+    progression seen open (>= read_open), or to his pre-snap primary read unless
+    he sees him covered; if no one qualifies, to the one who looks most open. The progression
+    starts at the pre-snap primary read, then goes deep to short.
     """
-    util = (1.0 + 0.4 * np.clip(skill_N, -2, 2))[:, None] * np.minimum(
-        sep_NxR, 6.0
-    ) + 0.02 * depth_NxR
-    gumbel = -np.log(-np.log(rng.random(sep_NxR.shape)))
-    return np.argmax(util / 0.7 + gumbel, axis=1)
+    skill_c = np.clip(skill_N, -2, 2)
+    sep_c = np.minimum(sep_NxR, 6.0)
+    if world.read == "open":
+        util = (1.0 + world.read_skill * skill_c)[:, None] * sep_c + world.read_depth * depth_NxR
+        gumbel = -np.log(-np.log(rng.random(sep_NxR.shape)))
+        return np.argmax(util / world.read_temperature + gumbel, axis=1)
+    noise = world.read_noise * np.exp(-world.read_skill * skill_c)
+    seen = sep_c + noise[:, None] * rng.normal(size=sep_NxR.shape)
+    best = np.argmax(seen, axis=1)
+    rows = np.arange(sep_NxR.shape[0])
+    if world.read == "primary":
+        return np.where(seen[rows, first_read_N] >= world.read_open, first_read_N, best)
+    rank = np.where(np.arange(sep_NxR.shape[1]) == first_read_N[:, None], np.inf, depth_NxR)
+    order = np.argsort(-rank, axis=1, kind="stable")  # primary read, then deepest first
+    open_in_order = np.take_along_axis(seen, order, 1) >= world.read_open
+    first = order[rows, np.argmax(open_in_order, axis=1)]
+    return np.where(open_in_order.any(1), first, best)
 
 
 def sack_and_scramble_yards(

@@ -77,6 +77,10 @@ class PlayFacts(NamedTuple):
     separation: np.ndarray
     release_frame: np.ndarray
     primary_rusher: np.ndarray  # 0..3: the lineman who wins his block
+    charted: np.ndarray  # bool: the formation / coverage labels describe the simulated play ...
+    formation_label: np.ndarray  # ... offenseFormation
+    coverage_label: np.ndarray  # ... pff_passCoverage
+    coverage_type: np.ndarray  # ... pff_passCoverageType (Man / Zone)
     cdf_below: np.ndarray  # P(Y < y) under a league-average passer
     cdf_at_most: np.ndarray  # P(Y <= y)
 
@@ -150,7 +154,8 @@ def describe(
 
 
 def plays_table(rng: np.random.Generator, league: L.League, pf: PlayFacts) -> dict[str, np.ndarray]:
-    """plays.csv columns; formation/coverage labels are drawn here (they do not drive the play)."""
+    """plays.csv columns. Formation / coverage labels are the simulated play's where charted, else
+    drawn from the league-wide label mix (the original generator's labels)."""
     n = pf.play_id.shape[0]
     rows = np.arange(n)
     abbr = np.array(league.team_abbr)
@@ -209,14 +214,18 @@ def plays_table(rng: np.random.Generator, league: L.League, pf: PlayFacts) -> di
         "foulName3": empty,
         "foulNFLId3": empty,
         "absoluteYardlineNumber": np.where(pf.flip, 120 - los, los),
-        "offenseFormation": formation,
+        "offenseFormation": np.where(pf.charted, pf.formation_label, formation),
         "personnelO": np.full(n, "1 RB, 1 TE, 3 WR"),
         "defendersInBox": np.where(pf.blitz, 7, 6) + (rng.random(n) < 0.2),
         "personnelD": np.full(n, "4 DL, 3 LB, 4 DB"),
         "dropBackType": np.where(pf.kind == 2, "SCRAMBLE", "TRADITIONAL"),
         "pff_playAction": pf.play_action.astype(int),
-        "pff_passCoverage": np.array([c[0] for c in _COVERAGES])[cov],
-        "pff_passCoverageType": np.array([c[1] for c in _COVERAGES])[cov],
+        "pff_passCoverage": np.where(
+            pf.charted, pf.coverage_label, np.array([c[0] for c in _COVERAGES])[cov]
+        ),
+        "pff_passCoverageType": np.where(
+            pf.charted, pf.coverage_type, np.array([c[1] for c in _COVERAGES])[cov]
+        ),
     }
 
 

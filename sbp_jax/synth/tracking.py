@@ -17,13 +17,19 @@ from typing import NamedTuple
 import numpy as np
 
 from sbp_jax.synth import league as L
-from sbp_jax.synth.play import FPS
+from sbp_jax.synth.play import FPS, Design
+from sbp_jax.synth.playbook import FORMATIONS, ROUTE_NAMES, LANDMARKS_Zx7x2, ROUTE_TABLE_Rx6
+from sbp_jax.synth.world import World, draw_from_mix
 
 FIELD_X, FIELD_Y = 120.0, 53.3
 MARGIN = 0.3
 SMOOTH_OFFSETS = np.arange(0.0, -0.75, -0.1)  # causal moving average over 0.8 s
 K = 6  # waypoints per player path
 FAR = 30.0  # a time after every play's end
+ALIGN_Fx5x6 = np.array([f.align_5x6 for f in FORMATIONS.values()], float)
+COVER_SLOTS = np.arange(15, 22)  # LOLB, MLB, ROLB, LCB, RCB, FS, SS: man or zone coverage
+ZONE_DROP_SPEED = 6.5  # yd/s to the landmark
+ZONE_CUSHION = 2.0  # yd a zone defender keeps off the receiver he closes on (x cushion_scale)
 
 
 class Paths(NamedTuple):
@@ -35,6 +41,7 @@ class Paths(NamedTuple):
     off0_NxSx2: np.ndarray  # man coverage offset at the snap ...
     off1_NxSx2: np.ndarray  # ... drifting linearly to this one
     tcov_NxS: np.ndarray  # ... over this many seconds
+    route_Nx5: np.ndarray  # receivers' routes (RB, TE, WR1..3): indices into playbook.ROUTES
 
 
 def _stack(times: list, points: list) -> tuple[np.ndarray, np.ndarray]:
@@ -81,47 +88,15 @@ def positions_at(paths: Paths, idx_M: np.ndarray, t_M: np.ndarray) -> np.ndarray
     return total / len(SMOOTH_OFFSETS)
 
 
-# Route tree: name -> (depth low, depth high, break angle deg toward the middle, seconds to the
-# first
-# post-break waypoint, post-break speed factor, stops after the break).
-_ROUTES = {
-    "go": (12, 20, 0, 1.0, 1.0, 0),
-    "post": (10, 14, 40, 1.0, 0.95, 0),
-    "corner": (10, 14, -40, 1.0, 0.95, 0),
-    "dig": (8, 14, 90, 1.0, 0.85, 0),
-    "out": (3, 10, -90, 1.0, 0.85, 0),
-    "slant": (2, 4, 55, 1.0, 0.95, 0),
-    "curl": (5, 12, 180, 0.8, 0.2, 1),
-    "cross": (4, 7, 90, 1.0, 0.85, 0),
-    "seam": (10, 15, 0, 1.0, 1.0, 0),
-    "hitch": (3, 6, 180, 0.8, 0.2, 1),
-    "check": (-1, 1, -90, 1.0, 0.5, 0),
-}
-_WR_TREE = {
-    "go": 0.07,
-    "post": 0.07,
-    "corner": 0.06,
-    "dig": 0.12,
-    "out": 0.16,
-    "slant": 0.16,
-    "curl": 0.18,
-    "hitch": 0.18,
-}
-_TE_TREE = {"cross": 0.3, "out": 0.2, "curl": 0.3, "seam": 0.2}
-
-
-def _draw_routes(rng: np.random.Generator, tree: dict[str, float], n: int) -> np.ndarray:
-    names = list(tree)
-    pick = rng.choice(len(names), size=n, p=list(tree.values()))
-    return np.array([_ROUTES[nm] for nm in names], float)[pick]  # [n, 6]
-
-
 def build_paths(
     rng: np.random.Generator,
+    wrng: np.random.Generator,
+    world: World,
+    design: Design,
     los_N: np.ndarray,
     center_N: np.ndarray,
-    shotgun_N: np.ndarray,
     blitz_N: np.ndarray,
+    play_action_N: np.ndarray,
     t_pressure_N: np.ndarray,
     t_release_N: np.ndarray,
     kind_N: np.ndarray,
@@ -130,8 +105,10 @@ def build_paths(
     primary_N: np.ndarray,
 ) -> Paths:
     """Plans every player's path for each play (normalized coordinates); primary_N (0..3) is the
-    defensive lineman who reaches the passer at t_pressure."""
+    defensive lineman who reaches the passer at t_pressure. ``rng`` is the week's stream, ``wrng``
+    the world stream (draws the original generator did not make)."""
     n = los_N.shape[0]
+    shotgun_N = design.shotgun
     los, c = los_N.astype(float), center_N
     xy = lambda x, y: np.stack(np.broadcast_arrays(x, y), -1)  # noqa: E731
     wt = np.zeros((n, L.N_SLOTS, K))
@@ -163,32 +140,34 @@ def build_paths(
             [a, a, a + xy(-1.2, 0.0), a + xy(-2.5, -0.15 * dy), a + xy(-3.2, -0.25 * dy)],
         )
 
-    # Receivers: RB, TE, WR1 (left, +y side), WR2 (right), WR3 (slot right).
-    wide_l = np.clip(c + 18.0 + rng.uniform(-3, 3, n), 3.0, FIELD_Y - 3.0)
-    wide_r = np.clip(c - 18.0 + rng.uniform(-3, 3, n), 3.0, FIELD_Y - 3.0)
-    rec_a = np.stack(
-        [
-            xy(np.where(shotgun_N, los - 5.2, los - 7.0), np.where(shotgun_N, c - 1.5, c)),
-            xy(los - 1.2, c - 6.5),
-            xy(los - 1.0, wide_l),
-            xy(los - 1.0, wide_r),
-            xy(los - 1.0, np.clip(c - 9.0 + rng.uniform(-1, 1, n), 3.0, FIELD_Y - 3.0)),
-        ],
-        1,
+    # Receivers (RB, TE, WR1, WR2, WR3) line up in the play's formation and run routes from the
+    # world's trees.
+    align = ALIGN_Fx5x6[design.formation]
+    gun = shotgun_N[:, None]
+    zero = np.zeros(n)
+    jitter = np.stack(
+        [zero, zero, rng.uniform(-3, 3, n), rng.uniform(-3, 3, n), rng.uniform(-1, 1, n)], 1
+    )
+    rec_y = c[:, None] + np.where(gun, align[..., 1], align[..., 3]) + jitter * align[..., 4]
+    rec_a = xy(
+        los[:, None] - np.where(gun, align[..., 0], align[..., 2]),
+        np.clip(rec_y, 3.0, FIELD_Y - 3.0),
     )  # [N, 5, 2]
-    route = np.concatenate(
+    route_id = np.concatenate(
         [
-            np.tile(np.array([_ROUTES["check"]], float), (n, 1))[:, None],  # RB check-down
-            _draw_routes(rng, _TE_TREE, n)[:, None],
-            _draw_routes(rng, _WR_TREE, 3 * n).reshape(n, 3, 6),
+            draw_from_mix(wrng, world.rb_routes, ROUTE_NAMES, n)[:, None],
+            draw_from_mix(rng, world.te_routes, ROUTE_NAMES, n)[:, None],
+            draw_from_mix(rng, world.wr_routes, ROUTE_NAMES, 3 * n).reshape(n, 3),
         ],
         1,
-    )  # [N, 5, 6]
-    depth = route[..., 0] + rng.random((n, 5)) * (route[..., 1] - route[..., 0])
+    )
+    route = ROUTE_TABLE_Rx6[route_id]  # [N, 5, 6]
+    lo, hi = route[..., 0] * world.route_depth_scale, route[..., 1] * world.route_depth_scale
+    depth = lo + rng.random((n, 5)) * (hi - lo)
     depth = np.minimum(depth, (FIELD_X - 3.0) - los[:, None])
     speed = np.array([5.6, 6.3, 7.2, 7.2, 7.0]) + 0.35 * rec_q_Nx5 + rng.normal(0, 0.25, (n, 5))
     to_mid = np.where(rec_a[..., 1] < FIELD_Y / 2, 1.0, -1.0)
-    stem_y = rec_a[..., 1] + np.array([-4.5, 0.0, 0.0, 0.0, 0.0])  # RB releases to the side
+    stem_y = rec_a[..., 1] + align[..., 5]  # backfield players release to the side
     stem = xy(los[:, None] + depth, stem_y)
     t1 = np.linalg.norm(stem - rec_a, axis=-1) / speed
     ang = np.deg2rad(route[..., 2])
@@ -209,14 +188,22 @@ def build_paths(
     tcov = np.ones((n, L.N_SLOTS))
     gap = rec_q_Nx5 - cov_q_Nx5
     cushion = np.stack([xy(9.5, -2.0), xy(5.5, 1.0), xy(6.5, 0.0), xy(6.5, 0.0), xy(5.0, 0.5)])
-    def_a = rec_a + cushion + xy(rng.uniform(-1, 1.5, (n, 5)), rng.normal(0, 0.6, (n, 5)))
+    def_a = (
+        rec_a
+        + cushion * world.cushion_scale
+        + xy(rng.uniform(-1, 1.5, (n, 5)), rng.normal(0, 0.6, (n, 5)))
+    )
     def_a[..., 1] = np.clip(def_a[..., 1], 1.0, FIELD_Y - 1.0)
     def_a[..., 0] = np.maximum(def_a[..., 0], los[:, None] + 1.5)  # onside at the snap
-    radius = rng.gamma(2.0, 0.5 * np.exp(0.25 * gap))
+    radius = rng.gamma(2.0, world.man_trail * np.exp(0.25 * gap))
     trail = np.deg2rad(rng.normal(0, 80, (n, 5)))
     wt[:, L.MAN_DEFENDERS] = wt[:, L.MAN_RECEIVERS]
     wxy[:, L.MAN_DEFENDERS] = wxy[:, L.MAN_RECEIVERS]
-    lag[:, L.MAN_DEFENDERS] = np.clip(0.18 + 0.12 * gap + rng.normal(0, 0.08, (n, 5)), 0.02, 0.5)
+    lag[:, L.MAN_DEFENDERS] = np.clip(
+        world.man_lag + 0.12 * gap + rng.normal(0, 0.08, (n, 5)), 0.02, 0.5
+    )
+    man_lbs = np.intersect1d(L.MAN_DEFENDERS, L.LINEBACKERS)  # they bite on play action
+    lag[:, man_lbs] += world.play_action_bite * play_action_N[:, None]
     off0[:, L.MAN_DEFENDERS] = def_a - rec_a
     off1[:, L.MAN_DEFENDERS] = radius[..., None] * np.stack([np.cos(trail), np.sin(trail)], -1)
     tcov[:, L.MAN_DEFENDERS] = rng.uniform(1.0, 1.6, (n, 5))
@@ -248,9 +235,101 @@ def build_paths(
         [-1.0, 0.0, 1.5, 3.5],
         [fs_a, fs_a, deep, deep + xy(rng.normal(0, 1, n), rng.normal(0, 1.5, n))],
     )
+
+    # Zone plays: the coverage defenders (the blitzer excepted) drop to the shell's landmarks.
+    zone = ~design.man[:, None] & ~((COVER_SLOTS == L.BLITZER) & blitz_N[:, None])  # [N, 7]
+    z_wt, z_wxy = _zone_plans(
+        wrng,
+        world,
+        design.shell,
+        play_action_N,
+        los,
+        c,
+        np.stack(
+            [def_a[:, 0], def_a[:, 1], xy(los + 4.5, c - 5.0), def_a[:, 2], def_a[:, 3], fs_a]
+            + [def_a[:, 4]],
+            1,
+        ),
+        wt[:, L.RECEIVERS],
+        wxy[:, L.RECEIVERS],
+        zone,
+    )
+    wt[:, COVER_SLOTS] = np.where(zone[..., None], z_wt, wt[:, COVER_SLOTS])
+    wxy[:, COVER_SLOTS] = np.where(zone[..., None, None], z_wxy, wxy[:, COVER_SLOTS])
+    lag[:, COVER_SLOTS] = np.where(zone, 0.0, lag[:, COVER_SLOTS])
+    off0[:, COVER_SLOTS] = np.where(zone[..., None], 0.0, off0[:, COVER_SLOTS])
+    off1[:, COVER_SLOTS] = np.where(zone[..., None], 0.0, off1[:, COVER_SLOTS])
+
     wxy[..., 0] = np.clip(wxy[..., 0], MARGIN, FIELD_X - MARGIN)
     wxy[..., 1] = np.clip(wxy[..., 1], MARGIN, FIELD_Y - MARGIN)
-    return Paths(wt, wxy, lag, off0, off1, tcov)
+    return Paths(wt, wxy, lag, off0, off1, tcov, route_id)
+
+
+def _zone_plans(
+    rng: np.random.Generator,
+    world: World,
+    shell_N: np.ndarray,
+    play_action_N: np.ndarray,
+    los_N: np.ndarray,
+    c_N: np.ndarray,
+    align_Nx7x2: np.ndarray,
+    rec_wt_Nx5xK: np.ndarray,
+    rec_wxy_Nx5xKx2: np.ndarray,
+    active_Nx7: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zone paths of the seven coverage slots: from the alignment (linebackers first step up
+    for play_action_bite s on play action) to the shell's landmark, then, 1 and 2.5 s later,
+    zone_squeeze * e^{-(d / zone_radius)^2} of the way toward a point a cushion short of the
+    receiver matched to his landmark (d his distance from it; see _match; defenders left over
+    take the nearest receiver). Receivers far from every landmark run into holes. Only the
+    ``active`` slots (in zone coverage) match. Returns ([N, 7, K], [N, 7, K, 2])."""
+    n = los_N.shape[0]
+    land = LANDMARKS_Zx7x2[shell_N]
+    landmark = np.stack(
+        [
+            np.minimum(los_N[:, None] + land[..., 0], FIELD_X - 1.0),
+            np.clip(c_N[:, None] + land[..., 1] + rng.normal(0, 1.0, (n, 7)), 1.0, FIELD_Y - 1.0),
+        ],
+        -1,
+    )
+    is_lb = np.isin(COVER_SLOTS, L.LINEBACKERS)
+    bite = world.play_action_bite * play_action_N[:, None] * is_lb  # [N, 7]
+    t_bite = 0.05 + bite
+    stepped = align_Nx7x2 - 0.8 * (bite > 0)[..., None] * np.array([1.0, 0.0])
+    t_land = t_bite + np.linalg.norm(landmark - stepped, axis=-1) / ZONE_DROP_SPEED + 0.15
+    points = [align_Nx7x2, align_Nx7x2, stepped, landmark]
+    times = [np.full((n, 7), -1.0), np.zeros((n, 7)), t_bite, t_land]
+    for dt in (1.0, 2.5):
+        t = t_land + dt
+        rec = _interp(rec_wt_Nx5xK[:, None], rec_wxy_Nx5xKx2[:, None], t[..., None])  # [N,7,5,2]
+        dist = np.linalg.norm(rec - landmark[:, :, None], axis=-1)
+        near = np.where(active_Nx7, _match(np.where(active_Nx7[..., None], dist, np.inf)), -1)
+        near = np.where(near < 0, dist.argmin(-1), near)
+        gap = np.take_along_axis(dist, near[..., None], 2)[..., 0]
+        pull = world.zone_squeeze * np.exp(-((gap / world.zone_radius) ** 2))
+        receiver = np.take_along_axis(rec, near[..., None, None], 2)[:, :, 0]
+        short = np.minimum(ZONE_CUSHION * world.cushion_scale, gap) / np.maximum(gap, 1e-6)
+        target = receiver + short[..., None] * (landmark - receiver)  # stays a cushion off him
+        points.append(landmark + pull[..., None] * (target - landmark))
+        times.append(t)
+    return np.stack(times, -1), np.stack(points, 2)
+
+
+def _match(dist_Nx7x5: np.ndarray) -> np.ndarray:
+    """Greedy matching of zone landmarks to receivers, nearest pairs first (each receiver to at
+    most one defender): the receiver index per defender, -1 if he is left over."""
+    n = dist_Nx7x5.shape[0]
+    rows = np.arange(n)
+    dist = dist_Nx7x5.copy()
+    match = np.full((n, 7), -1)
+    for _ in range(5):
+        flat = dist.reshape(n, -1).argmin(1)
+        k, r = np.divmod(flat, 5)
+        found = np.isfinite(dist[rows, k, r])
+        match[rows[found], k[found]] = r[found]
+        dist[rows, k, :] = np.inf
+        dist[rows, :, r] = np.inf
+    return match
 
 
 def bearing(d_Mx2: np.ndarray) -> np.ndarray:
