@@ -2,28 +2,31 @@
 
     python benchmarks/bench_score.py [--config configs/demo.toml] [--plays 17000]
 
-Random-init model of the config's size (the head perturbed so plays differ) and random play data
-shaped like a store batch (lengths 2-6 s at 10 Hz, padded to a multiple of 8 steps, 22 slots x the
-config's input channels: 8 raw + 8 relational by default). Prints, for the season call, plays/s
-of the jitted vmapped per-play scorer (`scoring.season_scorer`) next to the same model applied to
-the batch directly (ratio = what vmap costs), XLA's measured memory per play and the chunk size
-the default budget allows; then p50/p99 latency of the jitted single-play function. Compile time
-is reported separately, never mixed in.
+Random-init model of the config's size (the head perturbed so plays differ) and random raw play
+data shaped like the store (lengths 2-6 s at 10 Hz, padded to a multiple of 8 steps, 22 slots x 8
+raw features). Prints, for the season call, plays/s of the jitted vmapped raw scorer
+(`scoring.raw_season_scorer`: standardization and the derived channels inside, plays sharded over
+every local device) next to the same work as one batched apply (ratio = what vmap costs), XLA's
+measured memory per play and the chunk size the default budget allows; then p50/p99 latency of
+the single-play scorer jitted and ahead-of-time compiled (`scoring.compile_play_scorer`). Compile
+time is reported separately, never mixed in.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import platform
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from sbp_jax.config import load_config
-from sbp_jax.data import input_feature_names
+from sbp_jax.data import Normalizer, NormStats, RawBatch, model_inputs
 from sbp_jax.evaluate import scoring
 from sbp_jax.model import PassModel
 
@@ -60,15 +63,22 @@ def main() -> None:
     p.add_argument("--static", type=int, default=7, help="static features per play")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--latency-calls", type=int, default=500)
+    p.add_argument("--json", help="also write the results here")
     args = p.parse_args()
 
     cfg = load_config(args.config)
     model = PassModel(cfg.model)
-    num_features = len(input_feature_names(cfg.data.relational_features))
-    tracks, presence, lengths, static, yards = random_plays(args.plays, args.static, num_features)
-    params = model.init(jax.random.key(0), tracks[:2], presence[:2], lengths[:2], static[:2])[
-        "params"
-    ]
+    relational = cfg.data.relational_features
+    tracks, presence, lengths, static, yards = random_plays(args.plays, args.static, 8)
+    norm = NormStats(
+        np.zeros(8, np.float32),
+        np.ones(8, np.float32),
+        np.zeros(args.static, np.float32),
+        np.ones(args.static, np.float32),
+    )
+    raw = RawBatch(tracks[:2], presence[:2], lengths[:2], static[:2], yards[:2], yards[:2], None)
+    b = model_inputs(raw, Normalizer.of(norm), relational=relational)
+    params = model.init(jax.random.key(0), b.tracks, b.presence, b.lengths, b.static)["params"]
     kernel = params["head"]["kernel"]
     params["head"]["kernel"] = kernel + 0.3 * jax.random.normal(jax.random.key(1), kernel.shape)
     print(
@@ -78,60 +88,73 @@ def main() -> None:
     print(
         f"# model {args.config} (head {cfg.model.head}, {cfg.model.channels} channels, "
         f"dilations {list(cfg.model.dilations)}, {cfg.model.num_bins} bins); "
-        f"{args.plays} plays, T = {tracks.shape[1]} steps, {num_features} input channels"
+        f"{args.plays} plays, T = {tracks.shape[1]} steps, {b.tracks.shape[-1]} input channels"
     )
-
-    season = scoring.season_scorer(model)
-    arrays = tuple(jnp.asarray(a) for a in (tracks, presence, lengths, static, yards))
+    results = {}
+    season = scoring.raw_season_scorer(model, norm, relational=relational)
+    n = args.plays - args.plays % jax.local_device_count()
+    arrays = tuple(jnp.asarray(a[:n]) for a in (tracks, presence, lengths, static, yards))
     compile_s, season_s = timed(season, params, *arrays, repeats=args.repeats)
+    results["season_plays_per_s"] = n / season_s
     print(
-        f"season, vmapped scorer : {args.plays / season_s:10.0f} plays/s  "
-        f"({season_s * 1e3:.0f} ms per call; first call incl. compile {compile_s:.1f} s)"
+        f"season, vmapped scorer : {n / season_s:10.0f} plays/s  "
+        f"({season_s * 1e3:.0f} ms per call on {jax.local_device_count()} device(s); first call "
+        f"incl. compile {compile_s:.1f} s)"
     )
 
     @jax.jit
     def batched(params, tracks, presence, lengths, static, yards):
-        _, dist = model.apply({"params": params}, tracks, presence, lengths, static)
+        raw = RawBatch(tracks, presence, lengths, static, yards, yards, None)
+        x = model_inputs(raw, Normalizer.of(norm), relational=relational)
+        _, dist = model.apply({"params": params}, x.tracks, x.presence, x.lengths, x.static)
         return scoring.play_summary(dist, yards)
 
     _, batched_s = timed(batched, params, *arrays, repeats=args.repeats)
+    results["batched_plays_per_s"] = n / batched_s
     print(
-        f"season, batched apply  : {args.plays / batched_s:10.0f} plays/s  "
-        f"(vmapped / batched time = {season_s / batched_s:.2f})"
+        f"season, batched apply  : {n / batched_s:10.0f} plays/s  "
+        f"(vmapped / batched time = {season_s / batched_s:.2f}; one device)"
     )
 
     _, per_play = scoring.compile_for(
         season,
         params,
-        args.plays,
+        n,
         num_steps=tracks.shape[1],
         num_slots=22,
-        num_features=num_features,
+        num_features=8,
         num_static=args.static,
     )
-    chunk = scoring.chunk_size(args.plays, per_play, scoring.DEFAULT_MEMORY_BUDGET)
+    chunk = scoring.chunk_size(n, per_play, scoring.DEFAULT_MEMORY_BUDGET)
+    results["bytes_per_play"] = per_play
     print(
         f"memory: {per_play / 1024:.0f} KiB per play (XLA memory analysis) -> "
-        f"{per_play * args.plays / 2**30:.2f} GiB for the season; default budget "
+        f"{per_play * n / 2**30:.2f} GiB for the season; default budget "
         f"{scoring.DEFAULT_MEMORY_BUDGET / 2**30:.0f} GiB -> chunk {chunk} "
-        f"({-(-args.plays // chunk)} call(s))"
+        f"({-(-n // chunk)} call(s))"
     )
 
-    one = jax.jit(scoring.play_scorer(model))
+    per_play_fn = scoring.raw_play_scorer(model, norm, relational=relational)
     t_live = int(-(-int(lengths[0]) // 8) * 8)
-    play = (tracks[0, :t_live], presence[0], lengths[0], static[0], yards[0])
-    play = tuple(jnp.asarray(a) for a in play)
-    jax.block_until_ready(one(params, *play))
-    samples = np.empty(args.latency_calls)
-    for i in range(args.latency_calls):
-        t0 = time.perf_counter()
-        jax.block_until_ready(one(params, *play))
-        samples[i] = time.perf_counter() - t0
-    p50, p99 = np.percentile(samples, [50, 99]) * 1e3
-    print(
-        f"single play (T = {t_live}) : p50 {p50:.3f} ms  p99 {p99:.3f} ms  "
-        f"over {args.latency_calls} calls"
+    play = tuple(
+        np.asarray(a) for a in (tracks[0, :t_live], presence[0], lengths[0], static[0], yards[0])
     )
+    aot = scoring.compile_play_scorer(per_play_fn, params, num_steps=t_live, num_static=args.static)
+    for name, fn in (("jit", jax.jit(per_play_fn)), ("aot", aot)):
+        jax.block_until_ready(fn(params, *play))
+        samples = np.empty(args.latency_calls)
+        for i in range(args.latency_calls):
+            t0 = time.perf_counter()
+            jax.block_until_ready(fn(params, *play))
+            samples[i] = time.perf_counter() - t0
+        p50, p99 = np.percentile(samples, [50, 99]) * 1e3
+        results[f"single_{name}_p50_ms"], results[f"single_{name}_p99_ms"] = p50, p99
+        print(
+            f"single play {name} (T = {t_live}) : p50 {p50:.3f} ms  p99 {p99:.3f} ms  "
+            f"over {args.latency_calls} calls"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,28 @@
-"""Training speed: device-side vs end-to-end step time, plays/s, peak memory, padding efficiency.
+"""Training throughput: device-side vs end-to-end, host batching vs a device-resident store, one
+step per call vs many (lax.scan), float32 vs bfloat16; plays/s, padding, peak memory.
 
-    python benchmarks/bench_train.py --config configs/demo.toml [--data STORE] [--steps 30]
-    python benchmarks/bench_train.py --config configs/nfl.toml --steps 5      # few steps on a CPU
+    python benchmarks/bench_train.py --config configs/demo.toml [--data STORE] [--steps 32]
+    python benchmarks/bench_train.py --config configs/nfl.toml --steps 8 --k 1 8   # few on a CPU
+    python benchmarks/bench_train.py ... --json OUT.json
 
 Without --data a random store of realistic play lengths (15-60 frames at 10 Hz) is written to a
-temporary directory. Device-side: the pmapped train step on batches already on the devices,
-timed with `block_until_ready` (all shapes compiled first). End-to-end: the training loop's own
-path (BatchIterator -> make_batch -> shard -> host-to-device -> step, with the loop's prefetch
-thread). Their ratio shows whether Python or data loading limits the step. Runs unchanged on a GPU.
+temporary directory. For each variant (data path x steps per call x compute dtype):
+
+- device-side: the pmapped `train_steps` on calls whose plays are already on the devices, timed
+  with `block_until_ready` after every shape compiled;
+- end-to-end: the training loop's own path (`loop.device_calls` -> `p_train_steps` -> metrics
+  read once per call), so host batching, transfers and host reads count.
+
+All variants run interleaved in one process (best of `--repeats`), so ratios between them are
+meaningful on a shared machine. Runs unchanged on a GPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
+import json
 import platform
 import resource
 import tempfile
@@ -23,11 +33,11 @@ import jax
 import numpy as np
 
 from sbp_jax.config import load_config
-from sbp_jax.data import BatchIterator, PlayStore
+from sbp_jax.data import BatchIterator, Normalizer, NormStats, PlayStore, device
 from sbp_jax.data.store import N_FEATURES, N_SLOTS, StoreWriter
 from sbp_jax.train import parallel
-from sbp_jax.train.loop import prefetch
-from sbp_jax.train.step import create_train_state
+from sbp_jax.train.loop import device_calls
+from sbp_jax.train.step import StepData, create_train_state
 
 
 def random_store(path: Path, n_plays: int, seed: int = 0) -> PlayStore:
@@ -46,14 +56,55 @@ def random_store(path: Path, n_plays: int, seed: int = 0) -> PlayStore:
         return w.finish(plays=plays, static_names=[f"s{i}" for i in range(8)], meta={})
 
 
-def device_batches(it: BatchIterator, n: int) -> list:
-    """The first `n` batches of epoch 0, sharded and placed on the local devices."""
-    out = []
-    for batch in prefetch(it.epoch(0), jax.local_device_count()):
-        out.append(jax.block_until_ready(parallel.to_devices(batch)))
-        if len(out) == n:
+@dataclasses.dataclass
+class Variant:
+    resident: bool
+    k: int
+    dtype: str
+
+    @property
+    def name(self) -> str:
+        return f"{'resident' if self.resident else 'host'} K={self.k} {self.dtype}"
+
+
+def setup(cfg, store: PlayStore, v: Variant, steps: int):
+    """(iterator, replicated state, replicated step data) of one variant."""
+    cfg = dataclasses.replace(
+        cfg, train=dataclasses.replace(cfg.train, steps_per_call=v.k, compute_dtype=v.dtype)
+    )
+    it = BatchIterator(
+        store,
+        np.arange(store.n_plays),
+        batch_size=cfg.train.batch_size,
+        seed=0,
+        time_multiple=cfg.data.time_multiple,
+        steps_per_call=v.k,
+        workers=cfg.data.loader_threads,
+    )
+    state = create_train_state(cfg, num_static=len(store.static_names))
+    norm = Normalizer.of(NormStats.compute(store))
+    data = StepData(norm, device.host_arrays(store) if v.resident else None)
+    return it, parallel.replicate(state), parallel.replicate(data)
+
+
+def end_to_end(it, rstate, rdata, v: Variant, steps: int):
+    """The loop's path for `steps` steps (whole calls); returns (state, seconds per step)."""
+    done, t0 = 0, time.perf_counter()
+    for call, plays in device_calls(it, 0, 0, v.resident):
+        rstate, m = parallel.p_train_steps(rstate, rdata, plays, call.num_steps)
+        jax.device_get(m["loss"][0])  # the loop reads the metrics once per call
+        done += call.steps
+        if done >= steps:
             break
-    return out
+    return rstate, (time.perf_counter() - t0) / done
+
+
+def device_side(rstate, rdata, calls, steps_done: int):
+    t0 = time.perf_counter()
+    for call, plays in calls:
+        rstate, m = parallel.p_train_steps(rstate, rdata, plays, call.num_steps)
+    jax.block_until_ready((rstate, m))
+    return rstate, (time.perf_counter() - t0) / steps_done
 
 
 def main() -> None:
@@ -61,88 +112,86 @@ def main() -> None:
     ap.add_argument("--config", default="configs/demo.toml")
     ap.add_argument("--data", help="play store (default: a random one)")
     ap.add_argument("--plays", type=int, default=8192, help="size of the random store")
-    ap.add_argument("--steps", type=int, default=30, help="timed steps per measurement")
+    ap.add_argument("--steps", type=int, default=32, help="timed steps per measurement")
+    ap.add_argument("--k", type=int, nargs="+", default=[1, 16], help="steps per call to compare")
+    ap.add_argument("--dtype", nargs="+", default=["float32"], help="compute dtypes to compare")
+    ap.add_argument("--paths", nargs="+", default=["host", "resident"])
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--set", action="append", default=[], help="config override")
+    ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     cfg = load_config(args.config, args.set)
 
     with tempfile.TemporaryDirectory() as tmp:
         store = (
-            PlayStore.open(args.data)
-            if args.data
-            else random_store(Path(tmp) / "store", args.plays)
+            PlayStore.open(args.data) if args.data else random_store(Path(tmp) / "s", args.plays)
         )
-        idx = np.arange(store.n_plays)
-        common = dict(batch_size=cfg.train.batch_size, seed=0, time_multiple=cfg.data.time_multiple)
-        bucketed = BatchIterator(store, idx, bucket_by_length=True, **common)
-        unbucketed = BatchIterator(store, idx, bucket_by_length=False, **common)
-        steps = min(args.steps, len(bucketed))
-
-        state = create_train_state(cfg, num_static=len(store.static_names))
-        n_params = sum(x.size for x in jax.tree.leaves(state.params))
-        rstate = parallel.replicate(state)
-
-        # Device-side: pre-built device batches; compile every shape first.
-        batches = device_batches(bucketed, steps)
-        seen = set()
-        for b in batches:
-            if b.tracks.shape not in seen:
-                seen.add(b.tracks.shape)
-                rstate, m = parallel.p_train_step(rstate, b)
-        jax.block_until_ready(rstate)
-
-        def device_side(rstate):
-            t0 = time.perf_counter()
-            for b in batches:
-                rstate, m = parallel.p_train_step(rstate, b)
-            jax.block_until_ready((rstate, m))
-            return rstate, (time.perf_counter() - t0) / len(batches)
-
-        def end_to_end(rstate):
-            # Host batching + transfer + step, reading the loss every step as the training loop
-            # does (its non-finite guard needs it).
-            t0 = time.perf_counter()
-            for n, b in enumerate(prefetch(bucketed.epoch(0), jax.local_device_count()), 1):
-                rstate, m = parallel.p_train_step(rstate, b)
-                float(parallel.unreplicate(m["loss"]))
-                if n == steps:
+        variants = [
+            Variant(path == "resident", k, dtype)
+            for path, k, dtype in itertools.product(args.paths, args.k, args.dtype)
+        ]
+        prepared = {}
+        for v in variants:
+            it, rstate, rdata = setup(cfg, store, v, args.steps)
+            # place the timed calls on the devices once; compile every shape
+            calls, done = [], 0
+            for call, plays in device_calls(it, 0, 0, v.resident):
+                calls.append((call, jax.block_until_ready(plays)))
+                done += call.steps
+                if done >= args.steps:
                     break
-            return rstate, (time.perf_counter() - t0) / steps
+            for call, plays in calls:
+                rstate, _ = parallel.p_train_steps(rstate, rdata, plays, call.num_steps)
+            rstate, _ = end_to_end(it, rstate, rdata, v, args.steps)  # warm the loop's path
+            prepared[v.name] = [it, rstate, rdata, calls, done, [], []]
+        for _ in range(args.repeats):  # interleaved: every variant sees the same load
+            for v in variants:
+                p = prepared[v.name]
+                p[1], t = device_side(p[1], p[2], p[3], p[4])
+                p[5].append(t)
+                p[1], t = end_to_end(p[0], p[1], p[2], v, args.steps)
+                p[6].append(t)
 
-        # Interleaved repeats; the best of each is reported (the machine may be shared).
-        device_times, e2e_times = [], []
-        for _ in range(2):
-            rstate, t = device_side(rstate)
-            device_times.append(t)
-            rstate, t = end_to_end(rstate)
-            e2e_times.append(t)
-        device_s, e2e_s = min(device_times), min(e2e_times)
-
+        batch = cfg.train.batch_size
+        results = {
+            name: {
+                "device_ms_per_step": 1e3 * min(p[5]),
+                "end_to_end_ms_per_step": 1e3 * min(p[6]),
+                "device_plays_per_s": batch / min(p[5]),
+                "end_to_end_plays_per_s": batch / min(p[6]),
+                "end_to_end_over_device": min(p[6]) / min(p[5]),
+            }
+            for name, p in prepared.items()
+        }
+        it0 = prepared[variants[0].name][0]
         stats = jax.local_devices()[0].memory_stats() or {}
-        peak_dev = stats.get("peak_bytes_in_use")
-        rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        plays = cfg.train.batch_size
-        print(
-            f"bench_train  config={args.config}  data={args.data or f'random {args.plays} plays'}"
-        )
-        print(
-            f"  platform={jax.devices()[0].platform} ({jax.devices()[0].device_kind}) "
-            f"devices={jax.device_count()} host={platform.node()} jax={jax.__version__}"
-        )
-        print(f"  params={n_params:,}  batch={plays}  distinct T={sorted(s[2] for s in seen)}")
-        print(
-            f"  padding efficiency: bucketed {bucketed.padding_efficiency():.3f}, "
-            f"unbucketed {unbucketed.padding_efficiency():.3f}"
-        )
-        print(f"  device-side step: {device_s * 1e3:8.2f} ms  -> {plays / device_s:9.0f} plays/s")
-        print(
-            f"  end-to-end step:  {e2e_s * 1e3:8.2f} ms  -> {plays / e2e_s:9.0f} plays/s "
-            f"(end-to-end / device = {e2e_s / device_s:.2f})"
-        )
-        print(
-            f"  peak host RSS {rss_gb:.2f} GiB; peak device memory "
-            + (f"{peak_dev / 2**30:.2f} GiB" if peak_dev else "n/a (CPU)")
-        )
+        info = {
+            "config": args.config,
+            "data": args.data or f"random {args.plays} plays",
+            "platform": f"{jax.devices()[0].platform} ({jax.devices()[0].device_kind})",
+            "devices": jax.device_count(),
+            "host": platform.node(),
+            "jax": jax.__version__,
+            "batch": batch,
+            "params": sum(x.size for x in jax.tree.leaves(create_train_state(cfg, 8).params)),
+            "padding_efficiency": it0.padding_efficiency(),
+            "store_mib": device.nbytes(store) / 2**20,
+            "peak_host_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+            "peak_device_gib": (stats.get("peak_bytes_in_use") or 0) / 2**30 or None,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+        print(f"bench_train {json.dumps(info)}")
+        base = results[variants[0].name]["end_to_end_plays_per_s"]
+        for name, r in results.items():
+            print(
+                f"  {name:<26} device {r['device_ms_per_step']:8.2f} ms/step "
+                f"{r['device_plays_per_s']:9.0f} plays/s | end-to-end "
+                f"{r['end_to_end_ms_per_step']:8.2f} ms/step {r['end_to_end_plays_per_s']:9.0f} "
+                f"plays/s (x{r['end_to_end_plays_per_s'] / base:.2f} vs first; e2e/device "
+                f"{r['end_to_end_over_device']:.3f})"
+            )
+        if args.json:
+            Path(args.json).write_text(json.dumps({"info": info, "results": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -34,7 +35,10 @@ class DataConfig:
     bucket_by_length: bool = True  # group plays of similar length into a batch
     # append the derived relational channels (sbp_jax.data.relational) to the 8 raw features
     relational_features: bool = True
-    loader_threads: int = 1  # threads assembling batches (more for an accelerator with spare cores)
+    loader_threads: int = 1  # threads gathering raw frames on the host (host batching path only)
+    # keep the store's arrays on the device(s) and send only play indices: "auto" (when it fits in
+    # a quarter of device memory), true, or false (gather raw frames on the host)
+    device_resident: bool | str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +76,8 @@ class TrainConfig:
     checkpoint_every: int = 500  # steps between "latest" checkpoints (also saved at each epoch end)
     patience: int = 3  # epochs without a better valid NLL before stopping; 0 disables
     log_every: int = 10  # steps between metrics.jsonl lines
+    steps_per_call: int = 1  # optimizer steps per device call (lax.scan); metrics read once a call
+    compute_dtype: str = "float32"  # activations and matmuls: float32 | bfloat16 (SBP math: f32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +111,17 @@ def _validate(cfg: Config) -> None:
         (t.log_every >= 1, "train.log_every", "must be >= 1"),
         (d.time_multiple >= 1, "data.time_multiple", "must be >= 1"),
         (d.loader_threads >= 1, "data.loader_threads", "must be >= 1"),
+        (
+            d.device_resident in ("auto", True, False),
+            "data.device_resident",
+            "must be auto, true or false",
+        ),
+        (t.steps_per_call >= 1, "train.steps_per_call", "must be >= 1"),
+        (
+            t.compute_dtype in ("float32", "bfloat16"),
+            "train.compute_dtype",
+            "must be float32 or bfloat16",
+        ),
         (0 <= d.valid_fraction < 1 and 0 <= d.test_fraction < 1, "data.valid_fraction", "in [0,1)"),
         (
             d.valid_fraction + d.test_fraction < 1,
@@ -134,6 +151,12 @@ def _field_types(section_cls: type) -> dict[str, Any]:
 def _coerce(value: Any, typ: Any, where: str) -> Any:
     """Check `value` against the annotation `typ`; ints widen to float, lists become tuples."""
     origin = typing.get_origin(typ)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(typ)
+        if not any(isinstance(value, t) for t in options):
+            names = " or ".join(t.__name__ for t in options)
+            raise ConfigError(f"{where}: expected {names}, got {type(value).__name__} {value!r}")
+        return value
     if origin is tuple:
         (elem, _ellipsis) = typing.get_args(typ)
         if not isinstance(value, list | tuple):
@@ -237,6 +260,7 @@ RESUMABLE_CHANGES = frozenset(
         "train.log_every",
         "train.eval_batch_size",
         "data.loader_threads",
+        "data.device_resident",
     }
 )
 

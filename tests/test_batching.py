@@ -189,3 +189,32 @@ def test_split_by_game(stored):
     np.testing.assert_array_equal(again["test"], splits["test"])
     with pytest.raises(ValueError, match="fractions"):
         split_by_game(store, valid_fraction=0.6, test_fraction=0.5)
+
+
+def test_steps_per_call_groups_share_one_length_and_keep_every_play(stored):
+    store, a = stored
+    it = BatchIterator(
+        store, np.arange(101), batch_size=8, seed=3, steps_per_call=3, time_multiple=1
+    )
+    calls = list(it.calls(0))
+    assert [c.steps for c in calls] == [3, 3, 3, 3, 1]  # 13 steps
+    seen = np.concatenate([c.batches.play_index.ravel() for c in calls])
+    np.testing.assert_array_equal(np.sort(seen[seen >= 0]), np.arange(101))
+    for c in calls:
+        idx = c.batches.play_index[c.batches.play_index >= 0]
+        assert c.num_steps == a["lengths"][idx].max()  # the call's longest play
+        assert c.batches.tracks.shape[:3] == (c.steps, 8, c.num_steps)
+    # grouping keeps most of bucketing's gain when a pool holds many calls
+    kw = dict(batch_size=4, seed=3, time_multiple=1)
+    single = BatchIterator(store, np.arange(101), **kw)
+    paired = BatchIterator(store, np.arange(101), steps_per_call=2, **kw)
+    unbucketed = BatchIterator(store, np.arange(101), bucket_by_length=False, **kw)
+    assert paired.padding_efficiency() > 0.85 * single.padding_efficiency()
+    assert paired.padding_efficiency() > unbucketed.padding_efficiency() + 0.1
+    # without bucketing, batches and their order are exactly those of one step per call
+    kw = dict(batch_size=8, seed=3, bucket_by_length=False)
+    plain = BatchIterator(store, np.arange(101), **kw).global_batches(2)
+    grouped = BatchIterator(store, np.arange(101), steps_per_call=4, **kw).global_batches(2)
+    np.testing.assert_array_equal(np.stack(plain), np.stack(grouped))
+    with pytest.raises(ValueError, match="multiple of steps_per_call 3"):
+        next(it.calls(0, start_step=2))

@@ -182,28 +182,3 @@ def test_model_width_and_checkpoint_record_follow_the_config():
     check_input_names(old, Config(data=DataConfig(relational_features=False)), "ckpt")
     with pytest.raises(ValueError, match=r"ckpt: .*input channels \['x'.*now builds .*cos_passer"):
         check_input_names(old, Config(), "ckpt")
-
-
-def test_store_cache_is_written_once_atomically_and_replaces_stale_files(tmp_path, monkeypatch):
-    from sbp_jax.data import PlayStore
-    from sbp_jax.data import relational as rel
-
-    _, a = write_random_store(tmp_path / "s", n_plays=6, seed=2)
-    presence_FxP = np.repeat(a["presence"], a["lengths"], axis=0)
-    expected = relational_features(a["tracking"], presence_FxP)
-    np.save(tmp_path / "s" / "relational.npy", np.zeros((3, 22, K), np.float32))  # stale
-    store = PlayStore.open(tmp_path / "s")
-    np.testing.assert_array_equal(rel.store_relational(store), expected)
-    assert sorted(p.name for p in (tmp_path / "s").glob("*relational*")) == ["relational.npy"]
-    # a fresh open reuses the file (mmap), and a store that cannot be written computes in memory
-    assert isinstance(rel.store_relational(PlayStore.open(tmp_path / "s")), np.memmap)
-    (tmp_path / "s" / "relational.npy").unlink()
-
-    def refuse(*args, **kwargs):
-        raise PermissionError("read-only")
-
-    monkeypatch.setattr(rel.tempfile, "mkstemp", refuse)
-    with pytest.warns(UserWarning, match="not writable"):
-        in_memory = rel.store_relational(PlayStore.open(tmp_path / "s"))
-    np.testing.assert_array_equal(in_memory, expected)
-    assert not (tmp_path / "s" / "relational.npy").exists()

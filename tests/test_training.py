@@ -211,7 +211,7 @@ def test_track_best_and_should_stop():
 
 def test_early_stopping_keeps_the_best_epoch(store, tmp_path, monkeypatch):
     scripted = iter([3.0, 2.5, 2.6, 2.7, 1.0, 1.0])
-    monkeypatch.setattr(training, "evaluate", lambda rstate, it: next(scripted))
+    monkeypatch.setattr(training, "evaluate", lambda *args, **kwargs: next(scripted))
     cfg = load_config(TINY, [*BASE, "train.epochs=6", "train.patience=2"])
     result = train(cfg, store, tmp_path, progress=False)
     epochs = [r for r in _records(tmp_path) if r.get("event") == "epoch_end"]
@@ -257,3 +257,78 @@ def test_metrics_log_resume_drops_redone_steps_and_a_half_written_last_line(tmp_
     assert [r["step"] for r in _records(tmp_path)] == [10, 20]
     log.write(step=30, loss=float("nan"))
     assert _records(tmp_path)[-1] == {"step": 30, "loss": None}
+
+
+def test_many_steps_per_call_follow_the_same_path_as_one(store, tmp_path):
+    # Without bucketing, batches and their order do not depend on steps_per_call: scanning 4
+    # steps in one call must land where 4 separate calls do (dropout keys follow the step).
+    over = [*BASE, "train.epochs=1", "data.bucket_by_length=false", "model.dropout=0.2"]
+    one = train(load_config(TINY, over), store, tmp_path / "k1", progress=False)
+    four = train(
+        load_config(TINY, [*over, "train.steps_per_call=4"]), store, tmp_path / "k4", progress=False
+    )
+    assert four["step"] == one["step"] == len(_records(tmp_path / "k1")) - 1
+    for x, y in zip(jax.tree.leaves(one["params"]), jax.tree.leaves(four["params"]), strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=2e-5, atol=2e-6)
+    steps = [r["step"] for r in _records(tmp_path / "k4") if "event" not in r]
+    assert steps == list(range(1, four["step"] + 1))  # every step logged, in order
+
+
+def test_resume_with_steps_per_call_and_dropout_equals_uninterrupted(store, tmp_path):
+    over = [*BASE, "train.epochs=2", "train.checkpoint_every=4", "train.steps_per_call=3"]
+    cfg = load_config(TINY, [*over, "model.dropout=0.3"])
+    full = train(cfg, store, tmp_path / "full", progress=False)
+
+    def crash(step, _metrics):
+        if step == 8:  # inside the call of steps 7-9: the checkpoint after step 6 survives
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(cfg, store, tmp_path / "cut", progress=False, on_step=crash)
+    assert Checkpoints(tmp_path / "cut").latest_step() == 6  # call boundary after crossing 4
+    resumed = train(cfg, store, tmp_path / "cut", progress=False)
+    _assert_same_params(resumed["params"], full["params"])
+    with pytest.raises(ConfigError, match="train.steps_per_call"):
+        train(
+            load_config(TINY, [*over, "model.dropout=0.3", "train.steps_per_call=2"]),
+            store,
+            tmp_path / "cut",
+            progress=False,
+        )
+
+
+def test_non_finite_step_inside_a_call_is_the_one_named(tmp_path):
+    store = make_tiny_store(tmp_path / "store", max_len=16, nan_play=37)
+    game, play = store.plays["gameId"][37].item(), store.plays["playId"][37].item()
+    errors = {}
+    for k in (1, 4):
+        over = [
+            f"train.steps_per_call={k}",
+            "train.checkpoint_every=0",
+            "data.bucket_by_length=false",
+        ]
+        cfg = load_config(TINY, [*BASE, *over])
+        with pytest.raises(training.NonFiniteLossError) as e:
+            train(cfg, store, tmp_path / f"k{k}", progress=False)
+        errors[k] = e.value
+        assert e.value.plays == [(game, play)]
+    # the same batch order either way: the first bad step is named, not the end of its call
+    assert errors[4].step == errors[1].step and errors[4].step % 4 != 0
+
+
+def test_device_resident_and_host_batches_train_identically(store, tmp_path):
+    over = [*BASE, "train.epochs=1", "train.steps_per_call=2"]
+    resident = train(
+        load_config(TINY, [*over, "data.device_resident=true"]),
+        store,
+        tmp_path / "d",
+        progress=False,
+    )
+    host = train(
+        load_config(TINY, [*over, "data.device_resident=false"]),
+        store,
+        tmp_path / "h",
+        progress=False,
+    )
+    assert resident["device_resident"] and not host["device_resident"]
+    _assert_same_params(resident["params"], host["params"])

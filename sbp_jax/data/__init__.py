@@ -1,7 +1,9 @@
-"""Play data: Big Data Bowl ingest, the on-disk play store, batching and splits."""
+"""Play data: Big Data Bowl ingest, the on-disk play store, batches (host or device-resident),
+the model's inputs built from raw frames in JAX, and splits."""
 
-from sbp_jax.data.batching import Batch, BatchIterator, make_batch, shard
+from sbp_jax.data.batching import BatchIterator, Call, IndexBatch, gather_raw, make_batch, shard
 from sbp_jax.data.ingest import IngestError, ingest
+from sbp_jax.data.inputs import Batch, Normalizer, RawBatch, model_inputs
 from sbp_jax.data.layout import FEATURE_NAMES, FORMAT_VERSION
 from sbp_jax.data.normalization import NormStats
 from sbp_jax.data.relational import RELATIONAL_NAMES, input_feature_names, relational_features
@@ -15,15 +17,21 @@ __all__ = [
     "FORMAT_VERSION",
     "Batch",
     "BatchIterator",
+    "Call",
+    "IndexBatch",
     "IngestError",
     "NormStats",
+    "Normalizer",
     "PlayStore",
     "RELATIONAL_NAMES",
+    "RawBatch",
     "SchemaError",
     "StoreError",
+    "gather_raw",
     "ingest",
     "input_feature_names",
     "make_batch",
+    "model_inputs",
     "open_data",
     "relational_features",
     "shard",

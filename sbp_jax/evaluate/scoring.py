@@ -14,14 +14,20 @@ heads. The QB passing score averages it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
+from sbp_jax.data.batching import gather_raw, index_batch
+from sbp_jax.data.inputs import Normalizer, RawBatch, model_inputs
+from sbp_jax.data.layout import N_FEATURES, N_SLOTS
+from sbp_jax.data.normalization import NormStats
 from sbp_jax.evaluate import metrics
 
 # Quantile levels reported per play; they bound the 50/80/90/98% central intervals.
@@ -64,7 +70,9 @@ def play_summary(
 
 
 def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0) -> Callable:
-    """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards).
+    """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards) of
+    model-ready inputs (standardized, derived channels appended; see `raw_play_scorer` for the
+    store's raw arrays).
 
     Pure and unbatched: `jax.jit(f)` answers one play; `jax.jit(jax.vmap(f, in_axes=(None, 0,
     ...)))` scores a season (see `season_scorer`).
@@ -85,18 +93,102 @@ def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0
     return score_one
 
 
-def season_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0) -> Callable:
-    """Jitted f(params, tracks_BxTxPxF, presence_BxP, lengths_B, static_BxS, yards_B) -> dict."""
-    return jax.jit(
-        jax.vmap(
-            play_scorer(model, levels=levels, crps_levels=crps_levels),
-            in_axes=(None, 0, 0, 0, 0, 0),
+def raw_play_scorer(
+    model,
+    norm: NormStats,
+    *,
+    relational: bool = True,
+    levels: Sequence[float] = LEVELS,
+    crps_levels: int = 0,
+) -> Callable:
+    """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards) of
+    the store's raw arrays (raw tracking features, raw static features): the data work
+    (`data.inputs.model_inputs` with `norm` and the `relational` channels) runs inside, so the
+    function alone, jitted or exported, answers a play as the store or `preprocess_play` holds it.
+    """
+    normalizer = Normalizer.of(norm)
+    score_inputs = play_scorer(model, levels=levels, crps_levels=crps_levels)
+
+    def score_one(params, tracks_TxPxF, presence_P, length, static_S, yards):
+        raw = RawBatch(
+            tracks_TxPxF[None],
+            presence_P[None],
+            jnp.reshape(length, (1,)),
+            static_S[None],
+            jnp.reshape(yards, (1,)),
+            jnp.ones((1,), jnp.float32),
+            None,
         )
+        b = model_inputs(raw, normalizer, relational=relational)
+        return score_inputs(params, b.tracks[0], b.presence[0], b.lengths[0], b.static[0], yards)
+
+    return score_one
+
+
+def trained_scorer(trained, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0):
+    """`raw_play_scorer` of a `TrainedModel` (its normalization and input channels)."""
+    return raw_play_scorer(
+        trained.model,
+        trained.norm,
+        relational=trained.config.data.relational_features,
+        levels=levels,
+        crps_levels=crps_levels,
     )
 
 
-def _arg_shapes(n: int, t: int, p: int, f: int, s: int):
-    sds = jax.ShapeDtypeStruct
+def _vmapped(per_play: Callable, devices=None) -> Callable:
+    """jit(vmap(per_play)) with the plays sharded over `devices` (default: every local device)
+    and the parameters replicated, so one call uses every device."""
+    devices = list(devices or jax.local_devices())
+    mesh = Mesh(np.asarray(devices), ("plays",))
+    plays, replicated = (
+        NamedSharding(mesh, PartitionSpec("plays")),
+        NamedSharding(mesh, PartitionSpec()),
+    )
+    return jax.jit(
+        jax.vmap(per_play, in_axes=(None, 0, 0, 0, 0, 0)),
+        in_shardings=(replicated,) + (plays,) * 5,
+        out_shardings=plays,
+    )
+
+
+def season_scorer(
+    model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0, devices=None
+) -> Callable:
+    """Jitted f(params, tracks_BxTxPxF, presence_BxP, lengths_B, static_BxS, yards_B) -> dict of
+    model-ready inputs; B must be a multiple of the number of devices."""
+    return _vmapped(play_scorer(model, levels=levels, crps_levels=crps_levels), devices)
+
+
+def raw_season_scorer(
+    model,
+    norm: NormStats,
+    *,
+    relational: bool = True,
+    levels: Sequence[float] = LEVELS,
+    crps_levels: int = 0,
+    devices=None,
+) -> Callable:
+    """`season_scorer` of the store's raw arrays (see `raw_play_scorer`)."""
+    per_play = raw_play_scorer(
+        model, norm, relational=relational, levels=levels, crps_levels=crps_levels
+    )
+    return _vmapped(per_play, devices)
+
+
+def compile_play_scorer(
+    per_play: Callable, params, *, num_steps: int, num_static: int, num_features: int = N_FEATURES
+):
+    """Ahead-of-time compiled single-play executable of `per_play` for plays padded to
+    `num_steps` (`num_features` per slot: the raw 8 for `raw_play_scorer`): call it with (params,
+    tracks, presence, length, static, yards); no tracing or dispatch logic runs beyond the call."""
+    shapes = _arg_shapes(1, num_steps, N_SLOTS, num_features, num_static)
+    one = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in shapes]
+    return jax.jit(per_play).lower(params, *one).compile()
+
+
+def _arg_shapes(n: int, t: int, p: int, f: int, s: int, sharding=None):
+    sds = functools.partial(jax.ShapeDtypeStruct, sharding=sharding)
     return (
         sds((n, t, p, f), jnp.float32),
         sds((n, p), jnp.float32),
@@ -160,60 +252,50 @@ def score_plays(
 ) -> dict[str, np.ndarray]:
     """Score the given plays of a `PlayStore`; NumPy arrays in the order of `play_indices`.
 
-    `norm` is the training store's normalization (a checkpoint's `TrainedModel.norm`), so a model
-    scores any store with the statistics it was trained with; `relational` must be the model's
-    `data.relational_features` (its input channels). `fn` is compiled for the whole
-    season and, if that executable's measured memory exceeds `memory_budget`, once more for the
-    largest chunk that fits; chunks are padded to the season's longest play (a multiple of 8
-    steps) and to one size, so nothing else compiles.
+    `norm` is the training store's normalization (a checkpoint's `TrainedModel.norm`, default the
+    store's own), so a model scores any store with the statistics it was trained with;
+    `relational` must be the model's `data.relational_features` (its input channels). The host
+    gathers raw frames; standardization and the derived channels run inside the one jitted call,
+    whose plays are sharded over every local device. `fn` (default `raw_season_scorer`) is
+    compiled for the whole season and, if that executable's measured memory exceeds
+    `memory_budget`, once more for the largest chunk that fits; chunks are padded to the season's
+    longest play (a multiple of 8 steps) and to one size, so nothing else compiles.
     """
-    # data layer; imported here so scoring math needs no store
-    from sbp_jax.data import input_feature_names, make_batch
-
     play_indices = np.asarray(play_indices, np.int64)
     if play_indices.size == 0:
         raise ValueError("score_plays: no plays to score")
-    fn = fn or season_scorer(model, levels=levels, crps_levels=crps_levels)
+    norm = store.norm if norm is None else norm
+    fn = fn or raw_season_scorer(
+        model, norm, relational=relational, levels=levels, crps_levels=crps_levels
+    )
+    n_dev = jax.local_device_count()
     num_steps = int(-(-int(np.max(store.lengths[play_indices])) // 8) * 8)
-    num_slots = store.tracking.shape[1]
-    num_features = len(input_feature_names(relational))
     dims = {
         "num_steps": num_steps,
-        "num_slots": num_slots,
-        "num_features": num_features,
+        "num_slots": store.tracking.shape[1],
+        "num_features": store.tracking.shape[2],
         "num_static": store.static.shape[1],
     }
-    size = len(play_indices)
+    size = _round_up(len(play_indices), n_dev)
     compiled, per_play = compile_for(fn, params, size, **dims)
     if per_play * size > memory_budget:
-        size = chunk_size(size, per_play, memory_budget)
+        size = chunk_size(size, per_play, memory_budget, multiple=_round_up(64, n_dev))
         compiled, _ = compile_for(fn, params, size, **dims)
     parts = []
     starts = range(0, len(play_indices), size)
     for start in tqdm(
         starts, desc=f"scoring {len(play_indices)} plays", unit="chunk", disable=not progress
     ):
-        batch = make_batch(
-            store,
-            play_indices[start : start + size],
-            batch_size=size,
-            norm=norm,
-            relational=relational,
-        )
-        tracks = np.asarray(batch.tracks)
-        pad_t = num_steps - tracks.shape[1]
-        if pad_t:
-            tracks = np.pad(tracks, ((0, 0), (0, pad_t), (0, 0), (0, 0)))
-        out = compiled(
-            params,
-            tracks,
-            np.asarray(batch.presence, np.float32),
-            np.asarray(batch.lengths, np.int32),
-            np.asarray(batch.static, np.float32),
-            np.asarray(batch.yards, np.float32),
-        )
-        real = np.asarray(batch.weight) > 0
+        chunk = play_indices[start : start + size]
+        rows = index_batch(np.concatenate([chunk, np.full(size - len(chunk), -1)]), int(chunk[0]))
+        raw = gather_raw(store, rows, num_steps)
+        out = compiled(params, raw.tracks, raw.presence, raw.lengths, raw.static, raw.yards)
+        real = raw.weight > 0
         parts.append({k: np.asarray(v)[real] for k, v in out.items()})
     result = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     result["yards"] = np.asarray(store.yards[play_indices], np.float32)
     return result
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple

@@ -16,10 +16,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,27 +26,25 @@ import numpy as np
 from tqdm import tqdm
 
 from sbp_jax.config import (
-    RESUMABLE_CHANGES,
     Config,
     ConfigError,
-    changed_keys,
     save_config,
     to_dict,
 )
 from sbp_jax.data import (
-    Batch,
     BatchIterator,
+    Normalizer,
     NormStats,
     PlayStore,
-    input_feature_names,
+    device,
     shard,
     split_by_game,
 )
-from sbp_jax.model.trained import check_input_names, saved_config
 from sbp_jax.train import parallel
 from sbp_jax.train.checkpoint import Checkpoints
 from sbp_jax.train.metrics_log import MetricsLog
-from sbp_jax.train.step import TrainState, create_train_state
+from sbp_jax.train.resume import resume, store_meta
+from sbp_jax.train.step import StepData, TrainState, create_train_state
 
 
 class NonFiniteLossError(RuntimeError):
@@ -65,40 +61,6 @@ class NonFiniteLossError(RuntimeError):
         )
 
 
-def store_meta(store: PlayStore, relational: bool) -> dict[str, Any]:
-    """What a checkpoint records about the training store and the model's input channels
-    (checked on resume and scoring)."""
-    return {
-        "feature_names": list(store.feature_names),
-        "input_names": list(input_feature_names(relational)),
-        "static_names": list(store.static_names),
-        "format_version": int(store.format_version),
-        "release": str(getattr(store, "release", "")),
-        "n_plays": int(store.n_plays),
-    }
-
-
-def prefetch(it: Iterator[Batch], num_devices: int, size: int = 2) -> Iterator[Batch]:
-    """Build, shard and copy the next batches to the devices on a background thread while the
-    devices compute."""
-    q: queue.Queue = queue.Queue(maxsize=size)
-    done = object()
-
-    def worker():
-        try:
-            for batch in it:
-                q.put(parallel.to_devices(shard(batch, num_devices)))
-            q.put(done)
-        except BaseException as e:  # re-raised in the consumer
-            q.put(e)
-
-    threading.Thread(target=worker, daemon=True).start()
-    while (item := q.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-
-
 def _check_batch_sizes(cfg: Config) -> None:
     n = jax.device_count()
     for key in ("batch_size", "eval_batch_size"):
@@ -107,9 +69,10 @@ def _check_batch_sizes(cfg: Config) -> None:
             raise ConfigError(f"train.{key}={size} is not divisible by the {n} devices")
 
 
-def _bad_plays(store: PlayStore, batch: Batch, nll_rows: np.ndarray) -> list[tuple[Any, Any]]:
+def _bad_plays(store: PlayStore, play_index: np.ndarray, nll_rows: np.ndarray) -> list[tuple]:
     """(gameId, playId) of the real rows whose NLL is not finite (all rows if none is)."""
-    idx = parallel.local_rows(batch.play_index)
+    idx = np.asarray(play_index).reshape(-1)
+    nll_rows = np.asarray(nll_rows).reshape(-1)
     real = idx >= 0
     bad = real & ~np.isfinite(nll_rows)
     rows = idx[bad] if bad.any() else idx[real]
@@ -130,39 +93,29 @@ def should_stop(bad_epochs: int, patience: int) -> bool:
     return patience > 0 and bad_epochs >= patience
 
 
-def evaluate(rstate: TrainState, it: BatchIterator) -> float:
-    """Mean validation NLL over every play of `it` (one pass, no shuffling)."""
+def evaluate(rstate: TrainState, rdata: StepData, it: BatchIterator, *, resident: bool) -> float:
+    """Mean validation NLL over every play of `it` (one pass, no shuffling); the sums stay on the
+    device until the pass is done."""
     nll_sum = weight = 0.0
-    for batch in prefetch(it.epoch(0), jax.local_device_count()):
-        m = parallel.p_eval_step(rstate, batch)
-        nll_sum += float(parallel.unreplicate(m["nll_sum"]))
-        weight += float(parallel.unreplicate(m["weight"]))
-    return nll_sum / max(weight, 1.0)
+    for call, plays in device_calls(it, 0, 0, resident):
+        m = parallel.p_eval_plays(rstate, rdata, _first_step(plays), call.num_steps)
+        nll_sum, weight = nll_sum + m["nll_sum"][0], weight + m["weight"][0]
+    return float(nll_sum) / max(float(weight), 1.0)
 
 
-def _resume(
-    cfg: Config, ckpt: Checkpoints, state: TrainState, meta_now: dict
-) -> tuple[TrainState, dict]:
-    """Restore the latest checkpoint into `state`, refusing an incompatible config or store."""
-    target = jax.tree.map(np.asarray, state.arrays())
-    arrays, meta = ckpt.restore("latest", target)
-    where = f"{ckpt.root / 'latest'}"
-    saved_cfg = saved_config(meta, where)
-    changed = [k for k in changed_keys(saved_cfg, cfg) if k not in RESUMABLE_CHANGES]
-    if changed:
-        raise ConfigError(
-            f"{where}: the config differs from the checkpoint's in {', '.join(changed)}; "
-            "resume with the same config (only "
-            f"{', '.join(sorted(RESUMABLE_CHANGES))} may change) or use a new --workdir"
-        )
-    check_input_names(meta["store_meta"], saved_cfg, where)
-    for key in ("feature_names", "static_names", "format_version", "n_plays"):
-        if meta["store_meta"][key] != meta_now[key]:
-            raise ValueError(
-                f"{where}: the data differ from the checkpoint's ({key}: "
-                f"{meta['store_meta'][key]!r} != {meta_now[key]!r}); use the same store"
-            )
-    return state.replace_arrays(arrays), meta
+def _first_step(plays):
+    return jax.tree.map(lambda x: x[:, 0], plays)
+
+
+def device_calls(it: BatchIterator, epoch: int, start: int, resident: bool):
+    """(call, its plays on the devices [devices, k, B_device, ...]), prepared one call ahead on a
+    background thread."""
+    n = jax.local_device_count()
+
+    def place(call):
+        return call, parallel.to_devices(shard(call.batches, n, axis=1))
+
+    return parallel.prefetch(it.calls(epoch, start, raw=not resident), place)
 
 
 @dataclasses.dataclass
@@ -181,10 +134,16 @@ class Run:
     log: MetricsLog
     train_it: BatchIterator
     valid_it: BatchIterator
+    resident: bool  # the store lives on the devices; steps receive play indices
 
     @property
     def is_main(self) -> bool:
         return jax.process_index() == 0
+
+    def step_data(self) -> StepData:
+        """The replicated normalization and, when resident, the store (placed once per run)."""
+        store = device.host_arrays(self.store) if self.resident else None
+        return parallel.replicate(StepData(Normalizer.of(self.norm), store))
 
     def snapshot(self, rstate: TrainState, which: str, epoch: int, step_in_epoch: int) -> None:
         """Checkpoint `rstate` as `which` with the data position of the next step to run."""
@@ -217,20 +176,24 @@ def split_games(cfg: Config, store: PlayStore) -> dict[str, np.ndarray]:
 
 
 def batch_iterators(
-    cfg: Config, store: PlayStore, splits: dict[str, np.ndarray], norm: NormStats
+    cfg: Config, store: PlayStore, splits: dict[str, np.ndarray]
 ) -> tuple[BatchIterator, BatchIterator]:
-    """Shuffled training batches and one ordered pass over the validation plays."""
+    """Shuffled training batches, `train.steps_per_call` to a call, and one ordered pass over the
+    validation plays."""
     common = dict(
         time_multiple=cfg.data.time_multiple,
         bucket_by_length=cfg.data.bucket_by_length,
         process_index=jax.process_index(),
         process_count=jax.process_count(),
-        norm=norm,
-        relational=cfg.data.relational_features,
         workers=cfg.data.loader_threads,
     )
     train_it = BatchIterator(
-        store, splits["train"], batch_size=cfg.train.batch_size, seed=cfg.train.seed, **common
+        store,
+        splits["train"],
+        batch_size=cfg.train.batch_size,
+        seed=cfg.train.seed,
+        steps_per_call=cfg.train.steps_per_call,
+        **common,
     )
     valid_it = BatchIterator(
         store,
@@ -241,6 +204,12 @@ def batch_iterators(
         **common,
     )
     return train_it, valid_it
+
+
+def device_resident(cfg: Config, store: PlayStore) -> bool:
+    """`data.device_resident`, with "auto" decided from measured device memory."""
+    choice = cfg.data.device_resident
+    return device.fits(store) if choice == "auto" else bool(choice)
 
 
 def prepare(cfg: Config, store: PlayStore, workdir: str | os.PathLike) -> Run:
@@ -261,7 +230,7 @@ def prepare(cfg: Config, store: PlayStore, workdir: str | os.PathLike) -> Run:
         "valid_nll": None,
     }
     if ckpt.latest_step() is not None:
-        state, meta = _resume(cfg, ckpt, state, smeta)
+        state, meta = resume(cfg, ckpt, state, smeta)
         norm = NormStats.from_dict(meta["norm"])
     else:
         norm = NormStats.compute(store, splits["train"])
@@ -269,21 +238,39 @@ def prepare(cfg: Config, store: PlayStore, workdir: str | os.PathLike) -> Run:
     if jax.process_index() == 0:
         save_config(cfg, workdir / "config.toml")
         log.truncate_after(int(state.step))
-    train_it, valid_it = batch_iterators(cfg, store, splits, norm)
-    return Run(cfg, store, workdir, splits, norm, smeta, state, meta, ckpt, log, train_it, valid_it)
+    train_it, valid_it = batch_iterators(cfg, store, splits)
+    resident = device_resident(cfg, store)
+    return Run(
+        cfg,
+        store,
+        workdir,
+        splits,
+        norm,
+        smeta,
+        state,
+        meta,
+        ckpt,
+        log,
+        train_it,
+        valid_it,
+        resident,
+    )
 
 
 def run_epoch(
     run: Run,
     rstate: TrainState,
+    rdata: StepData,
     epoch: int,
     *,
     progress: bool,
     on_step: Callable[[int, dict[str, float]], None] | None,
 ) -> tuple[TrainState, float]:
-    """The steps of one epoch from its resume position; returns the state and the mean loss.
+    """The steps of one epoch from its resume position, `train.steps_per_call` per device call;
+    returns the state and the mean loss. The host reads the metrics back once per call.
 
-    Raises `NonFiniteLossError` on a non-finite loss, after logging it, without checkpointing."""
+    Raises `NonFiniteLossError` at the first step with a non-finite loss or gradient, after
+    logging it, without checkpointing (the state stays at the step before it)."""
     cfg, steps_per_epoch = run.cfg, len(run.train_it)
     start = run.meta["step_in_epoch"] if epoch == run.meta["epoch"] else 0
     bar = tqdm(
@@ -294,43 +281,54 @@ def run_epoch(
         dynamic_ncols=True,
     )
     step = int(parallel.unreplicate(rstate.step))
-    t0, plays, loss_sum, loss_n = time.perf_counter(), 0.0, 0.0, 0
-    batches = prefetch(run.train_it.epoch(epoch, start_step=start), jax.local_device_count())
-    for k, batch in enumerate(batches, start):
-        rstate, m = parallel.p_train_step(rstate, batch)
-        loss = float(parallel.unreplicate(m["loss"]))
-        grad_norm = float(parallel.unreplicate(m["grad_norm"]))
-        step += 1
-        if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-            bad = _bad_plays(run.store, batch, parallel.local_rows(m["nll"]))
-            run.log.write(
-                step=step,
-                epoch=epoch,
-                event="non_finite_loss",
-                loss=loss,
-                plays=[list(p) for p in bad],
-            )
-            bar.close()
-            raise NonFiniteLossError(step, bad)
-        plays += float(parallel.unreplicate(m["weight"]))
-        loss_sum, loss_n = loss_sum + loss, loss_n + 1
-        rate = plays / (time.perf_counter() - t0)
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", plays_per_s=f"{rate:.0f}")
-        if step % cfg.train.log_every == 0:
-            run.log.write(step=step, epoch=epoch, loss=loss, grad_norm=grad_norm, plays_per_s=rate)
+    t0, plays, loss_sum, loss_n, done = time.perf_counter(), 0.0, 0.0, 0, start
+    for call, dplays in device_calls(run.train_it, epoch, start, run.resident):
+        rstate, m = parallel.p_train_steps(rstate, rdata, dplays, call.num_steps)
+        host = jax.device_get({k: m[k][0] for k in ("loss", "grad_norm", "weight", "ok")})
+        for j in range(call.steps):
+            step += 1
+            loss, grad_norm = float(host["loss"][j]), float(host["grad_norm"][j])
+            if not host["ok"][j]:
+                bad = _bad_plays(run.store, _local(dplays.play_index)[:, j], _local(m["nll"])[:, j])
+                run.log.write(
+                    step=step,
+                    epoch=epoch,
+                    event="non_finite_loss",
+                    loss=loss,
+                    plays=[list(p) for p in bad],
+                )
+                bar.close()
+                raise NonFiniteLossError(step, bad)
+            plays += float(host["weight"][j])
+            loss_sum, loss_n = loss_sum + loss, loss_n + 1
+            rate = plays / (time.perf_counter() - t0)
+            if step % cfg.train.log_every == 0:
+                run.log.write(
+                    step=step, epoch=epoch, loss=loss, grad_norm=grad_norm, plays_per_s=rate
+                )
+            if on_step is not None:
+                on_step(step, {"loss": loss, "grad_norm": grad_norm})
+        done += call.steps
+        bar.update(call.steps)
+        bar.set_postfix(loss=f"{loss_sum / max(loss_n, 1):.4f}", plays_per_s=f"{rate:.0f}")
         every = cfg.train.checkpoint_every
-        if every and step % every == 0 and k + 1 < steps_per_epoch:
-            run.snapshot(rstate, "latest", epoch, k + 1)
-        if on_step is not None:
-            on_step(step, {"loss": loss, "grad_norm": grad_norm})
+        if every and step // every > (step - call.steps) // every and done < steps_per_epoch:
+            run.snapshot(rstate, "latest", epoch, done)
     bar.close()
     return rstate, loss_sum / max(loss_n, 1)
 
 
-def end_epoch(run: Run, rstate: TrainState, epoch: int, train_loss: float) -> bool:
+def _local(x) -> np.ndarray:
+    """This process's devices' part of a mapped array, [local devices, ...] on the host."""
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        shards = sorted(x.addressable_shards, key=lambda sh: sh.index[0].start or 0)
+        return np.concatenate([np.asarray(sh.data) for sh in shards])
+    return np.asarray(x)
+
+
+def end_epoch(run: Run, rstate: TrainState, rdata: StepData, epoch: int, train_loss: float) -> bool:
     """Validation, early-stopping bookkeeping, the epoch-end checkpoints; True to stop early."""
-    valid_nll = evaluate(rstate, run.valid_it)
+    valid_nll = evaluate(rstate, rdata, run.valid_it, resident=run.resident)
     best, bad_epochs, improved = track_best(
         run.meta["best_valid_nll"], run.meta["bad_epochs"], valid_nll
     )
@@ -364,17 +362,20 @@ def train(
 ) -> dict[str, Any]:
     """Train (or resume) in `workdir`; returns a summary (final step, epochs, best valid NLL).
 
-    `on_step(step, metrics)` runs after every step (e.g. to stop a run from outside).
+    `on_step(step, metrics)` runs after every step (e.g. to stop a run from outside); with
+    `train.steps_per_call` > 1 it runs for each step of a call once the call has returned.
     Raises `NonFiniteLossError` on a non-finite loss, after logging it, without checkpointing.
     """
     run = prepare(cfg, store, workdir)
-    rstate = parallel.replicate(run.state)
+    rstate, rdata = parallel.replicate(run.state), run.step_data()
     stopped_early = should_stop(run.meta["bad_epochs"], cfg.train.patience)
     epoch = run.meta["epoch"]
     try:
         while epoch < cfg.train.epochs and not stopped_early:
-            rstate, train_loss = run_epoch(run, rstate, epoch, progress=progress, on_step=on_step)
-            stopped_early = end_epoch(run, rstate, epoch, train_loss)
+            rstate, train_loss = run_epoch(
+                run, rstate, rdata, epoch, progress=progress, on_step=on_step
+            )
+            stopped_early = end_epoch(run, rstate, rdata, epoch, train_loss)
             epoch += 1
     finally:
         run.ckpt.close()
@@ -384,4 +385,5 @@ def train(
         "best_valid_nll": run.meta["best_valid_nll"],
         "stopped_early": stopped_early,
         "params": parallel.unreplicate(rstate.params),
+        "device_resident": run.resident,
     }

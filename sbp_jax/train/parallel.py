@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import jax
@@ -58,13 +61,25 @@ def initialize_distributed(
 def _mapped_steps():
     # Imported here so that this module (and `initialize_distributed`) can be used before anything
     # touches the JAX backend, as `jax.distributed.initialize` requires.
-    from sbp_jax.train.step import eval_step, train_step
+    from sbp_jax.train.step import eval_plays, eval_step, train_step, train_steps
 
     train = jax.pmap(
         functools.partial(train_step, axis_name=AXIS), axis_name=AXIS, donate_argnums=0
     )
     evaluate = jax.pmap(functools.partial(eval_step, axis_name=AXIS), axis_name=AXIS)
-    return train, evaluate
+    # (state, data, plays, num_steps): the state is donated, the data replicated, T static
+    train_k = jax.pmap(
+        functools.partial(train_steps, axis_name=AXIS),
+        axis_name=AXIS,
+        static_broadcasted_argnums=3,
+        donate_argnums=0,
+    )
+    evaluate_plays = jax.pmap(
+        functools.partial(eval_plays, axis_name=AXIS),
+        axis_name=AXIS,
+        static_broadcasted_argnums=3,
+    )
+    return train, evaluate, train_k, evaluate_plays
 
 
 def p_train_step(rstate, batch):
@@ -75,6 +90,17 @@ def p_train_step(rstate, batch):
 def p_eval_step(rstate, batch):
     """`eval_step` mapped over local devices."""
     return _mapped_steps()[1](rstate, batch)
+
+
+def p_train_steps(rstate, rdata, plays, num_steps: int):
+    """`train_steps` mapped over local devices: `rdata` replicated (`StepData`), `plays` with a
+    leading device axis, then the step axis ([devices, k, B_device, ...])."""
+    return _mapped_steps()[2](rstate, rdata, plays, num_steps)
+
+
+def p_eval_plays(rstate, rdata, plays, num_steps: int):
+    """`eval_plays` mapped over local devices."""
+    return _mapped_steps()[3](rstate, rdata, plays, num_steps)
 
 
 @functools.cache
@@ -119,3 +145,24 @@ def local_rows(x: Any) -> np.ndarray:
 
 def _shard_start(shard) -> int:
     return shard.index[0].start or 0
+
+
+def prefetch(items: Iterable, place: Callable, size: int = 2) -> Iterator:
+    """`place(item)` for each item (e.g. build a batch and copy it to the devices), computed on a
+    background thread up to `size` items ahead while the devices work; in order."""
+    q: queue.Queue = queue.Queue(maxsize=size)
+    done = object()
+
+    def worker():
+        try:
+            for item in items:
+                q.put(place(item))
+            q.put(done)
+        except BaseException as e:  # re-raised in the consumer
+            q.put(e)
+
+    threading.Thread(target=worker, daemon=True).start()
+    while (item := q.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item

@@ -1,8 +1,16 @@
-"""TrainState and the pure per-device `train_step` / `eval_step`.
+"""TrainState and the pure per-device steps: `train_step` / `eval_step` on a model-ready batch,
+and `train_steps` / `eval_plays`, which do the data work too and run many steps in one call.
 
-Both functions are written for one device's slice of a global batch and use collectives over a named
-axis (`axis_name`), so `sbp_jax.parallel` can map them over devices (pmap today, shard_map
+All are written for one device's slice of a global batch and use collectives over a named axis
+(`axis_name`), so `sbp_jax.train.parallel` can map them over devices (pmap today, shard_map
 tomorrow). With `axis_name=None` they run on a single device without collectives.
+
+`train_steps` takes a step's plays as raw frames (`RawBatch`, host batching) or as play indices
+into a device-resident store (`IndexBatch`), builds the model's inputs with
+`data.inputs.model_inputs` inside the step, and scans `k` optimizer steps with `lax.scan`. A step
+whose loss or gradient norm is not finite leaves the state unchanged, and so does every later step
+of the call: the state that comes out is the one before the first bad step, which the caller
+names from the per-step metrics.
 
 The loss is the exact masked mean NLL over the *global* batch: each device differentiates `local_sum
 / mean_weight` where `mean_weight = pmean(local_weight)`; the `pmean` of those gradients is sum_d
@@ -11,7 +19,7 @@ filler rows on each device."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +27,9 @@ import optax
 from flax import struct
 
 from sbp_jax.config import Config
-from sbp_jax.data import Batch
+from sbp_jax.data import device
+from sbp_jax.data.batching import IndexBatch
+from sbp_jax.data.inputs import Batch, Normalizer, RawBatch, model_inputs
 from sbp_jax.data.layout import N_SLOTS
 from sbp_jax.data.relational import input_feature_names
 from sbp_jax.model.likelihood import nll
@@ -37,6 +47,7 @@ class TrainState(struct.PyTreeNode):
     rng: jax.Array  # uint32 raw key data; dropout keys are folded from it with step and device
     model: PassModel = struct.field(pytree_node=False)
     tx: optax.GradientTransformation = struct.field(pytree_node=False)
+    relational: bool = struct.field(pytree_node=False, default=True)  # input channels built
 
     def arrays(self) -> dict[str, Any]:
         """The checkpointable part."""
@@ -76,6 +87,7 @@ def create_train_state(cfg: Config, num_static: int) -> TrainState:
         rng=jax.random.key_data(train_key),
         model=model,
         tx=tx,
+        relational=cfg.data.relational_features,
     )
 
 
@@ -148,3 +160,57 @@ def eval_step(
         "nll_sum": _psum(masked_sum(nll_B, weight_B=batch.weight), axis_name),
         "weight": _psum(weight, axis_name),
     }
+
+
+class StepData(NamedTuple):
+    """What a step reads besides its plays: the normalization and, when device-resident, the
+    store (None: the plays arrive as raw frames)."""
+
+    norm: Normalizer
+    store: device.DeviceStore | None = None
+
+
+def step_inputs(
+    state: TrainState, data: StepData, plays: RawBatch | IndexBatch, num_steps: int
+) -> Batch:
+    """The model-ready batch of a step's plays (gathered on the device when resident)."""
+    raw = plays if data.store is None else device.gather(data.store, plays, num_steps)
+    return model_inputs(raw, data.norm, relational=state.relational)
+
+
+def train_steps(
+    state: TrainState,
+    data: StepData,
+    plays_K: RawBatch | IndexBatch,
+    num_steps: int,
+    *,
+    axis_name: str | None = None,
+) -> tuple[TrainState, dict[str, jax.Array]]:
+    """`k` optimizer steps over the leading axis of `plays_K` in one call (`lax.scan`).
+
+    Metrics are stacked per step: `loss`, `weight`, `grad_norm`, `ok` (this step and all before it
+    in the call were finite and applied) and the per-row `nll` of this device's rows."""
+
+    def body(carry, plays):
+        state, ok_so_far = carry
+        new_state, m = train_step(
+            state, step_inputs(state, data, plays, num_steps), axis_name=axis_name
+        )
+        ok = ok_so_far & jnp.isfinite(m["loss"]) & jnp.isfinite(m["grad_norm"])
+        state = jax.tree.map(lambda new, old: jnp.where(ok, new, old), new_state, state)
+        return (state, ok), {**m, "ok": ok}
+
+    (state, _), metrics = jax.lax.scan(body, (state, jnp.asarray(True)), plays_K)
+    return state, metrics
+
+
+def eval_plays(
+    state: TrainState,
+    data: StepData,
+    plays: RawBatch | IndexBatch,
+    num_steps: int,
+    *,
+    axis_name: str | None = None,
+) -> dict[str, jax.Array]:
+    """`eval_step` on one batch of plays given as raw frames or indices."""
+    return eval_step(state, step_inputs(state, data, plays, num_steps), axis_name=axis_name)

@@ -1,0 +1,84 @@
+"""Raw batches -> the model's inputs, in JAX: standardization, masking and the derived channels.
+
+This is the data work of a step. It runs inside the jitted (and pmapped) train step, the season
+scorer and the exported single-play scorer, so the host only ships raw frames (or, with a
+device-resident store, play indices) and every path builds bit-identical inputs from the same
+function.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from sbp_jax.data.normalization import NormStats
+from sbp_jax.data.relational import relational_features
+
+
+class RawBatch(NamedTuple):
+    """Plays as the store holds them, padded to T steps; a NamedTuple so it is a JAX pytree."""
+
+    tracks: jax.Array  # float32 [B, T, 22, 8] raw features; zeros at padded steps
+    presence: jax.Array  # float32 [B, 22]
+    lengths: jax.Array  # int32 [B], >= 1
+    static: jax.Array  # float32 [B, S] raw
+    yards: jax.Array  # float32 [B]
+    weight: jax.Array  # float32 [B]: 1 real play, 0 filler
+    play_index: jax.Array  # int [B]: store row, -1 for filler
+
+
+class Batch(NamedTuple):
+    """Model-ready batch (same fields as `RawBatch`, inputs standardized and extended)."""
+
+    # float32 [B, T, 22, F]: F = input_feature_names(relational), the 8 raw features standardized
+    # then the derived relational channels; zeros at padded steps and absent slots
+    tracks: jax.Array
+    presence: jax.Array  # float32 [B, 22]
+    lengths: jax.Array  # int32 [B]
+    static: jax.Array  # float32 [B, S] standardized
+    yards: jax.Array  # float32 [B]
+    weight: jax.Array  # float32 [B]
+    play_index: jax.Array  # int [B]
+
+
+class Normalizer(NamedTuple):
+    """`NormStats` as a pytree of arrays, so it can be a (replicated) argument of a jitted step."""
+
+    track_mean_F: jax.Array
+    track_std_F: jax.Array
+    static_mean_S: jax.Array
+    static_std_S: jax.Array
+
+    @classmethod
+    def of(cls, norm: NormStats) -> Normalizer:
+        return cls(
+            jnp.asarray(norm.track_mean_F, jnp.float32),
+            jnp.asarray(norm.track_std_F, jnp.float32),
+            jnp.asarray(norm.static_mean_S, jnp.float32),
+            jnp.asarray(norm.static_std_S, jnp.float32),
+        )
+
+
+def model_inputs(raw: RawBatch, norm: Normalizer, *, relational: bool) -> Batch:
+    """Standardize the raw features and static features, append the relational channels (when
+    `relational`), and zero every padded step and absent slot."""
+    tracks_BxTxPxF = jnp.asarray(raw.tracks, jnp.float32)
+    num_steps = tracks_BxTxPxF.shape[1]
+    valid_BxT = jnp.arange(num_steps)[None, :] < jnp.asarray(raw.lengths)[:, None]
+    present_BxTxP = valid_BxT[..., None] & (jnp.asarray(raw.presence)[:, None, :] > 0)
+    channels = [(tracks_BxTxPxF - norm.track_mean_F) / norm.track_std_F]
+    if relational:
+        channels.append(relational_features(tracks_BxTxPxF, present_BxTxP))
+    inputs_BxTxPxF = jnp.concatenate(channels, axis=-1)
+    static_BxS = (jnp.asarray(raw.static, jnp.float32) - norm.static_mean_S) / norm.static_std_S
+    return Batch(
+        tracks=jnp.where(present_BxTxP[..., None], inputs_BxTxPxF, 0.0),
+        presence=jnp.asarray(raw.presence, jnp.float32),
+        lengths=jnp.asarray(raw.lengths, jnp.int32),
+        static=static_BxS,
+        yards=jnp.asarray(raw.yards, jnp.float32),
+        weight=jnp.asarray(raw.weight, jnp.float32),
+        play_index=raw.play_index,
+    )
