@@ -1,4 +1,8 @@
-"""Play data: Big Data Bowl ingest, the on-disk play store, batching and splits."""
+"""Play data: Big Data Bowl ingest, the on-disk play store, batching and splits.
+
+`preprocess_play` (one play's raw rows -> the store's arrays) is imported on first use, so
+importing the package stays light.
+"""
 
 from sbp_jax.data.batching import Batch, BatchIterator, make_batch, shard
 from sbp_jax.data.ingest import IngestError, ingest
@@ -25,7 +29,16 @@ __all__ = [
     "input_feature_names",
     "make_batch",
     "open_data",
+    "preprocess_play",
     "relational_features",
     "shard",
     "split_by_game",
 ]
+
+
+def __getattr__(name: str):
+    if name in ("preprocess_play", "PlayInputs"):
+        from sbp_jax.data import preprocess
+
+        return getattr(preprocess, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
