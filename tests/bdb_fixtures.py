@@ -327,6 +327,32 @@ def player_motion(fp: FixturePlay, play_seed: int):
     return pos, s, a, direction, o
 
 
+def play_seed(fp: FixturePlay, seed: int = 0) -> int:
+    """The motion seed `write_bdb2023(seed=...)` used for a play."""
+    return seed * 1000 + (fp.gameId - 2021090900) * 50 + (fp.playId - 50) // 25
+
+
+def expected_window(fp: FixturePlay) -> tuple[np.ndarray, np.ndarray]:
+    """Expected [T, 22, 8] features and slot order (roster index per slot) of a fixture play,
+    from its motion model (not from the ingest code)."""
+    pos, s, a, direction, o = player_motion(fp, play_seed(fp))
+    at_snap = pos(fp.snap)
+    d = np.hypot(*(at_snap - at_snap[0]).T)
+    order = np.concatenate([[0], 1 + np.argsort(d[1:11]), 11 + np.argsort(d[11:])])
+    rad = np.deg2rad(direction)
+    T = fp.release - fp.snap + 1
+    feats = np.zeros((T, 22, 8))
+    for t in range(T):
+        p = pos(fp.snap + t)
+        feats[t, :, 0] = p[:, 0] - fp.los
+        feats[t, :, 1] = p[:, 1]
+        feats[t, :, 2:4] = s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        feats[t, :, 4:6] = a[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        feats[t, :, 6] = direction
+        feats[t, :, 7] = o
+    return feats[:, order], order
+
+
 def _raw(fp: FixturePlay, x, y, angle):
     if fp.left:
         return 120 - x, 53.3 - y, np.mod(angle + 180, 360)
@@ -757,3 +783,18 @@ def to_bdb2026(src: Path, dst: Path, season: int = 2023) -> None:
         )
     _write(dst / "supplementary_data.csv", SUPPLEMENTARY_2026, sup)
     _copy_truth(src, dst)
+
+
+def play_rows(path: Path, game, play, game_col: str = "gameId", play_col: str = "playId"):
+    """The rows of one play in a CSV file, as dicts of text."""
+    header, rows = read_rows(path)
+    g, p = header.index(game_col), header.index(play_col)
+    return [
+        dict(zip(header, r, strict=True)) for r in rows if (r[g], r[p]) == (str(game), str(play))
+    ]
+
+
+def edit_csv(path: Path, fn) -> None:
+    """Rewrite a CSV: ``fn(column index, rows)`` returns the new rows (the header is kept)."""
+    header, rows = read_rows(path)
+    _write(path, header, fn({n: k for k, n in enumerate(header)}, rows))

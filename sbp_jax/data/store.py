@@ -146,7 +146,7 @@ class PlayStore:
         plays = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
         n = len(arrays["lengths"])
         for col, value in DEFAULT_COLUMNS.items():  # older stores: targets unknown
-            plays.setdefault(col, np.full(n, value, type(value)))
+            plays.setdefault(col, np.full(n, value, object if isinstance(value, str) else int))
         _check_shapes(path, meta, arrays, plays)
         return cls(path, meta, arrays, plays)
 

@@ -57,23 +57,37 @@ def infer_target(
         qy = r.y[rows] + r.s[rows] * np.cos(rad) * t
         return _nearest(r, rows, np.hypot(qx - r.given["landX"][p], qy - r.given["landY"][p]))
 
-    at_R = (r.frame == arrival_N[r.p]) & (arrival_N[r.p] >= 0)
+    arrival_R = arrival_N[r.p]
+    at_R = (r.frame == arrival_R) & (arrival_R >= 0)
     bx, by = r.per_play(r.ball & at_R, r.x), r.per_play(r.ball & at_R, r.y)
     rows = np.flatnonzero(receiver_R & at_R)
-    at_arrival = _nearest(r, rows, np.hypot(r.x[rows] - bx[r.p[rows]], r.y[rows] - by[r.p[rows]]))
+    out = _nearest(r, rows, np.hypot(r.x[rows] - bx[r.p[rows]], r.y[rows] - by[r.p[rows]]))
+    no_arrival = (arrival_N < 0) & (release_N >= 0)
+    if no_arrival.any():
+        out = np.where(no_arrival, _along_the_path(r, release_N, no_arrival, receiver_R), out)
+    return out
 
-    flight_R = r.ball & (release_N[r.p] >= 0) & (r.frame >= release_N[r.p])
+
+def _along_the_path(
+    r: Rows, release_N: np.ndarray, plays_N: np.ndarray, receiver_R: np.ndarray
+) -> np.ndarray:
+    """Per play of ``plays_N``: the receiver nearest (at the ball's last frame) to the ray from the
+    ball's last position along its last step; -1 without a flight of at least one frame."""
+    ball = np.flatnonzero(r.ball & plays_N[r.p])
+    ball = ball[r.frame[ball] >= release_N[r.p[ball]]]
     last_N = np.full(r.n, -1)  # the ball's last frame after the release
-    after_R = flight_R & (r.frame > release_N[r.p])
-    np.maximum.at(last_N, r.p[after_R], r.frame[after_R])
-    last_R = flight_R & (r.frame == last_N[r.p])
-    prev_R = flight_R & (r.frame == last_N[r.p] - 1)
-    px, py = r.per_play(last_R, r.x), r.per_play(last_R, r.y)
-    vx, vy = px - r.per_play(prev_R, r.x), py - r.per_play(prev_R, r.y)
-    rows = np.flatnonzero(receiver_R & (r.frame == last_N[r.p]) & (arrival_N[r.p] < 0))
+    after = ball[r.frame[ball] > release_N[r.p[ball]]]
+    np.maximum.at(last_N, r.p[after], r.frame[after])
+    last_B = np.zeros(len(r.p), bool)
+    last_B[ball[r.frame[ball] == last_N[r.p[ball]]]] = True
+    prev_B = np.zeros(len(r.p), bool)
+    prev_B[ball[r.frame[ball] == last_N[r.p[ball]] - 1]] = True
+    px, py = r.per_play(last_B, r.x), r.per_play(last_B, r.y)
+    vx, vy = px - r.per_play(prev_B, r.x), py - r.per_play(prev_B, r.y)
+    rows = np.flatnonzero(receiver_R & plays_N[r.p])
+    rows = rows[r.frame[rows] == last_N[r.p[rows]]]
     p = r.p[rows]
-    d = distance_to_ray(r.x[rows], r.y[rows], px[p], py[p], vx[p], vy[p])
-    return np.where(arrival_N >= 0, at_arrival, _nearest(r, rows, d))
+    return _nearest(r, rows, distance_to_ray(r.x[rows], r.y[rows], px[p], py[p], vx[p], vy[p]))
 
 
 def choose_target(charted_N: np.ndarray, inferred_N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -265,7 +265,7 @@ def _split_attributes(
     qx_N, qy_N = r.per_play(passer_R & at_rel_R, r.x), r.per_play(passer_R & at_rel_R, r.y)
     dr = np.flatnonzero(at_rel_R & ~r.ball & ~r.offense)
     nearest_N = np.full(r.n, np.inf)
-    np.minimum.at(nearest_N, r.p[dr], np.hypot(r.x[dr] - qx_N[r.p[dr]], r.y[dr] - qy_N[r.p[dr]]))
+    np.fmin.at(nearest_N, r.p[dr], np.hypot(r.x[dr] - qx_N[r.p[dr]], r.y[dr] - qy_N[r.p[dr]]))
     arrival_x_N = r.per_play(r.ball & (r.frame == ev.arrival[r.p]) & (ev.arrival[r.p] >= 0), r.x)
     if "landX" in r.given:
         arrival_x_N = r.given["landX"]
