@@ -29,8 +29,8 @@ WHOLE_FILE_FRACTION = 0.5  # more than this share of a column's values out of ra
 
 
 def outside(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Non-NaN values outside [lo, hi] (infinities included)."""
-    return ~np.isnan(values) & ~((values >= lo) & (values <= hi))
+    """Values outside [lo, hi], infinities included; NaN is not outside."""
+    return (values < lo) | (values > hi)
 
 
 def range_problems(
@@ -39,17 +39,22 @@ def range_problems(
     order_R: np.ndarray,
     columns: dict[str, np.ndarray],
     problems_N: np.ndarray,
+    use_R: np.ndarray | None = None,
 ) -> None:
     """Write into ``problems_N`` (object, None = fine) the first out-of-range ``column=value`` of
-    each play not flagged yet; rows are taken in ``order_R`` (a sort key, e.g. frame), so the
-    result does not depend on row order. Raises IngestError when a column is mostly out of range.
+    each play not flagged yet, among the rows ``use_R`` (default all); rows are taken in
+    ``order_R`` (a sort key, e.g. frame), so the result does not depend on row order. Raises
+    IngestError when a column is mostly out of range.
     """
     for col, values in columns.items():
         lo, hi = RANGES.get(col) or PER_PLAY_RANGES[col]
         bad = outside(values, lo, hi)
+        if use_R is not None:
+            bad &= use_R
         if not bad.any():
             continue
-        checked = int((~np.isnan(values)).sum())
+        used = ~np.isnan(values) if use_R is None else use_R & ~np.isnan(values)
+        checked = int(used.sum())
         if bad.sum() > WHOLE_FILE_FRACTION * checked:
             raise IngestError(
                 f"{path}: column {col!r}: {bad.sum()} of {checked} values outside "

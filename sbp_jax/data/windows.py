@@ -165,10 +165,11 @@ class _Window:
 def _window(r: Rows, ev: _Events, snap: _Snap, checks: _Checks) -> _Window:
     """The snap..release rows; drops plays with NA values, a player missing frames, or a value
     out of its physical range (validate.RANGES; ball rows at the snap and arrival included)."""
-    win = np.flatnonzero(~r.ball & (r.frame >= ev.snap[r.p]) & (r.frame <= ev.release[r.p]))
+    win_R = ~r.ball & (r.frame >= ev.snap[r.p]) & (r.frame <= ev.release[r.p])
+    win = np.flatnonzero(win_R)
     wp = r.p[win]
     na_cols = {
-        c: np.bincount(wp[np.isnan(getattr(r, c)[win])], minlength=r.n) > 0
+        c: np.bincount(r.p[np.isnan(getattr(r, c)) & win_R], minlength=r.n) > 0
         for c in ("x", "y", "s", "a", "dir")
     }
     any_na = np.logical_or.reduce(list(na_cols.values()))
@@ -190,13 +191,8 @@ def _window(r: Rows, ev: _Events, snap: _Snap, checks: _Checks) -> _Window:
 
     problems = np.full(r.n, None, object)
     order_R = (r.frame << 21) | (r.nid + 1)
-    range_problems(
-        checks.path,
-        r.p[win],
-        order_R[win],
-        {c: getattr(r, c)[win] for c in RANGE_COLUMNS},
-        problems,
-    )
+    columns = {c: getattr(r, c) for c in RANGE_COLUMNS}
+    range_problems(checks.path, r.p, order_R, columns, problems, win_R)
     ball = np.flatnonzero(r.ball & ((r.frame == ev.snap[r.p]) | (r.frame == ev.arrival[r.p])))
     range_problems(
         checks.path, r.p[ball], order_R[ball], {"x": r.x[ball], "y": r.y[ball]}, problems
