@@ -1,8 +1,10 @@
 """Small hand-built Big Data Bowl 2023 directories with known geometry, and converters that turn any
-BDB 2023 directory (these or the synthetic league's) into the 2021 / 2024 / 2025 layouts.
+BDB 2023 directory (these or the synthetic league's) into the 2021 / 2024 / 2025 / 2026 layouts.
 
 The fixture plays are simple on purpose: every player moves in a straight line at a constant speed,
 so the expected features of every row are known in closed form, independently of the ingest code.
+After the release the targeted receiver (known, written to truth/plays.csv like the synthetic
+league does) runs to the ball's arrival point and then carries it.
 """
 
 from __future__ import annotations
@@ -77,6 +79,11 @@ class FixturePlay:
     air_yards: float
     pressured: bool
     n_frames_total: int
+    target_index: int = -1  # roster index (0..10) of the targeted receiver; -1: no pass
+
+    @property
+    def target(self) -> int | None:
+        return None if self.target_index < 0 else int(roster_ids(self)[self.target_index])
 
 
 def _write(path: Path, header, rows) -> None:
@@ -95,6 +102,16 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
 def roster(team_i: int) -> np.ndarray:
     """nflIds of a team: 11 offense (QB first), 11 defense."""
     return 40000 + 100 * team_i + np.arange(22)
+
+
+def roster_ids(fp: FixturePlay) -> np.ndarray:
+    """nflIds of a play's 22 players: the offense's 11 offensive, the defense's 11 defensive."""
+    return np.concatenate(
+        [roster(TEAMS.index(fp.offense))[:11], roster(TEAMS.index(fp.defense))[11:]]
+    )
+
+
+CATCH_OFFSET_Y = 0.5  # the target catches the ball this far (in y) from the ball's path
 
 
 def player_start(play_seed: int) -> np.ndarray:
@@ -136,9 +153,11 @@ def player_start(play_seed: int) -> np.ndarray:
 def write_bdb2023(
     out: Path, *, n_games: int = 2, plays_per_game: int = 6, weeks: int = 1, seed: int = 0
 ) -> list[FixturePlay]:
-    """Write games/plays/players/pffScoutingData/week*.csv; returns each play's ground truth.
+    """Write games/plays/players/pffScoutingData/week*.csv and truth/plays.csv (the targets);
+    returns each play's ground truth.
 
-    Plays alternate direction and offense; per game the last play is a sack (no release).
+    Plays alternate direction and offense; per game the last play is a sack (no release); the
+    targeted receiver cycles through the three wide receivers.
     """
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -183,6 +202,7 @@ def write_bdb2023(
                 air,
                 k % 3 == 0,
                 n_total,
+                -1 if sack else 8 + k % 3,
             )
             plays.append(fp)
             track[week] += _play_rows(fp, ids, seed * 1000 + g * 50 + k)
@@ -271,6 +291,12 @@ def write_bdb2023(
     )
     for w, rows in track.items():
         _write(out / f"week{w}.csv", TRACK_2023, rows)
+    (out / "truth").mkdir(exist_ok=True)
+    _write(
+        out / "truth" / "plays.csv",
+        ("gameId", "playId", "target_nflId"),
+        [(p.gameId, p.playId, "" if p.target is None else p.target) for p in plays],
+    )
     return plays
 
 
@@ -283,15 +309,48 @@ def player_motion(fp: FixturePlay, play_seed: int):
     a = rng.uniform(0.0, 2.0, 22)
     o = rng.uniform(0, 360, 22)
 
-    def pos(f: int) -> np.ndarray:
+    def straight(f: int) -> np.ndarray:
         dt = (f - fp.snap) / 10.0
         rad = np.deg2rad(direction)
-        p = start + dt * s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        return start + dt * s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+
+    def pos(f: int) -> np.ndarray:
+        p = straight(f)
         if fp.pressured and fp.release is not None and f >= fp.release:
             p[12] = p[0] + np.array([1.5, 0.0])  # a rusher reaches the passer at the release
+        if fp.target_index >= 0 and f > fp.release:  # the target runs to the catch point
+            catch = np.array([ball_x(fp, max(f, fp.arrival)), 26.65 + CATCH_OFFSET_Y])
+            w = min((f - fp.release) / (fp.arrival - fp.release), 1.0)
+            p[fp.target_index] = (1 - w) * straight(fp.release)[fp.target_index] + w * catch
         return p
 
     return pos, s, a, direction, o
+
+
+def play_seed(fp: FixturePlay, seed: int = 0) -> int:
+    """The motion seed `write_bdb2023(seed=...)` used for a play."""
+    return seed * 1000 + (fp.gameId - 2021090900) * 50 + (fp.playId - 50) // 25
+
+
+def expected_window(fp: FixturePlay) -> tuple[np.ndarray, np.ndarray]:
+    """Expected [T, 22, 8] features and slot order (roster index per slot) of a fixture play,
+    from its motion model (not from the ingest code)."""
+    pos, s, a, direction, o = player_motion(fp, play_seed(fp))
+    at_snap = pos(fp.snap)
+    d = np.hypot(*(at_snap - at_snap[0]).T)
+    order = np.concatenate([[0], 1 + np.argsort(d[1:11]), 11 + np.argsort(d[11:])])
+    rad = np.deg2rad(direction)
+    T = fp.release - fp.snap + 1
+    feats = np.zeros((T, 22, 8))
+    for t in range(T):
+        p = pos(fp.snap + t)
+        feats[t, :, 0] = p[:, 0] - fp.los
+        feats[t, :, 1] = p[:, 1]
+        feats[t, :, 2:4] = s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        feats[t, :, 4:6] = a[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
+        feats[t, :, 6] = direction
+        feats[t, :, 7] = o
+    return feats[:, order], order
 
 
 def _raw(fp: FixturePlay, x, y, angle):
@@ -413,16 +472,31 @@ def _players(src: Path) -> dict[str, tuple[str, str]]:
     return {r[i]: (r[n], r[p]) for r in rows}
 
 
+def _targets(src: Path) -> dict[tuple[str, str], str]:
+    """(gameId, playId) -> targeted nflId ("" for none) from src/truth/plays.csv."""
+    header, rows = read_rows(src / "truth" / "plays.csv")
+    g, p, t = header.index("gameId"), header.index("playId"), header.index("target_nflId")
+    return {(r[g], r[p]): r[t] for r in rows}
+
+
+def _copy_truth(src: Path, dst: Path) -> None:
+    (dst / "truth").mkdir(parents=True, exist_ok=True)
+    _rewrite(src / "truth" / "plays.csv", dst / "truth" / "plays.csv")
+
+
 def _games(src: Path) -> dict[str, tuple[str, str]]:
     header, rows = read_rows(src / "games.csv")
     g, h, v = header.index("gameId"), header.index("homeTeamAbbr"), header.index("visitorTeamAbbr")
     return {r[g]: (r[h], r[v]) for r in rows}
 
 
+TARGETED_RECEIVER_2021 = ("gameId", "playId", "targetNflId")
+
+
 def to_bdb2021(src: Path, dst: Path) -> None:
     """2021 layout: team home/away/football, position+displayName+route in tracking, no linemen
     rows, offensePlayResult, defendersInTheBox, MM:SS:00 clock, no season, no defensiveTeam, no PFF
-    file."""
+    file; targetedReceiver.csv from src/truth/plays.csv."""
     dst.mkdir(parents=True, exist_ok=True)
     players, games = _players(src), _games(src)
 
@@ -462,6 +536,12 @@ def to_bdb2021(src: Path, dst: Path) -> None:
     )
     _rewrite(src / "games.csv", dst / "games.csv", drop=("season",))
     _rewrite(src / "players.csv", dst / "players.csv", rename={"officialPosition": "position"})
+    _write(
+        dst / "targetedReceiver.csv",
+        TARGETED_RECEIVER_2021,
+        [(g, p, t or "NA") for (g, p), t in _targets(src).items()],
+    )
+    _copy_truth(src, dst)
 
 
 def to_bdb2024(src: Path, dst: Path) -> None:
@@ -482,7 +562,8 @@ def to_bdb2024(src: Path, dst: Path) -> None:
 
 def to_bdb2025(src: Path, dst: Path) -> None:
     """2025 layout: tracking_week_N.csv with club, displayName, frameType; prePenaltyYardsGained;
-    player_play.csv (hadDropback, causedPressure) instead of pffScoutingData.csv."""
+    player_play.csv (hadDropback, causedPressure, wasTargettedReceiver from src/truth/plays.csv)
+    instead of pffScoutingData.csv."""
     dst.mkdir(parents=True, exist_ok=True)
     players = _players(src)
     for w, f in _week_files(src):
@@ -515,6 +596,7 @@ def to_bdb2025(src: Path, dst: Path) -> None:
             )
         )
 
+    targets = _targets(src)
     _rewrite(
         src / "pffScoutingData.csv",
         dst / "player_play.csv",
@@ -522,5 +604,197 @@ def to_bdb2025(src: Path, dst: Path) -> None:
         add={
             "hadDropback": lambda i, r: str(int(r[i["pff_role"]] == "Pass")),
             "causedPressure": pressure,
+            "wasTargettedReceiver": lambda i, r: str(
+                int(targets[r[i["gameId"]], r[i["playId"]]] == r[i["nflId"]])
+            ),
         },
     )
+    _copy_truth(src, dst)
+
+
+# ------------------------------------------------------------------ BDB 2026 (from 2023)
+
+INPUT_2026 = (
+    "game_id",
+    "play_id",
+    "player_to_predict",
+    "nfl_id",
+    "frame_id",
+    "play_direction",
+    "absolute_yardline_number",
+    "player_name",
+    "player_height",
+    "player_weight",
+    "player_birth_date",
+    "player_position",
+    "player_side",
+    "player_role",
+    "x",
+    "y",
+    "s",
+    "a",
+    "dir",
+    "o",
+    "num_frames_output",
+    "ball_land_x",
+    "ball_land_y",
+)
+OUTPUT_2026 = ("game_id", "play_id", "nfl_id", "frame_id", "x", "y")
+SUPPLEMENTARY_2026 = (
+    "game_id",
+    "season",
+    "week",
+    "game_date",
+    "game_time_eastern",
+    "home_team_abbr",
+    "visitor_team_abbr",
+    "play_id",
+    "play_description",
+    "quarter",
+    "game_clock",
+    "down",
+    "yards_to_go",
+    "possession_team",
+    "defensive_team",
+    "yardline_side",
+    "yardline_number",
+    "pre_snap_home_score",
+    "pre_snap_visitor_score",
+    "play_nullified_by_penalty",
+    "pass_result",
+    "pass_length",
+    "offense_formation",
+    "receiver_alignment",
+    "route_of_targeted_receiver",
+    "play_action",
+    "dropback_type",
+    "dropback_distance",
+    "pass_location_type",
+    "defenders_in_the_box",
+    "team_coverage_man_zone",
+    "team_coverage_type",
+    "penalty_yards",
+    "pre_penalty_yards_gained",
+    "yards_gained",
+    "expected_points",
+    "expected_points_added",
+)
+FORMATIONS_2026 = ("SHOTGUN", "EMPTY", "SINGLEBACK", "PISTOL", "I_FORM", "JUMBO")
+
+
+def charting_2026(i: int) -> dict[str, str]:
+    """The supplementary charting the converter writes for the i-th pass of plays.csv."""
+    return {
+        "offense_formation": FORMATIONS_2026[i % len(FORMATIONS_2026)],
+        "play_action": "TRUE" if i % 2 == 0 else "FALSE",
+        "team_coverage_man_zone": "MAN_COVERAGE" if i % 3 == 0 else "ZONE_COVERAGE",
+        "dropback_distance": f"{3.0 + i % 4:.1f}",
+    }
+
+
+def _play_frames(rows, c) -> dict[tuple[str, str], dict[str, int]]:
+    """(gameId, playId) -> first frame of each event."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for r in rows:
+        ev = out.setdefault((r[c["gameId"]], r[c["playId"]]), {})
+        ev.setdefault(r[c["event"]], int(r[c["frameId"]]))
+    return out
+
+
+def to_bdb2026(src: Path, dst: Path, season: int = 2023) -> None:
+    """BDB 2026 layout: train/input_{season}_wNN.csv (snap..release, frame_id from 1, no ball
+    rows, no events, no linemen, player_role from pffScoutingData + truth/plays.csv targets),
+    train/output_... (the players to predict during the flight) and supplementary_data.csv (the
+    released passes only; empty yardline_side at midfield)."""
+    (dst / "train").mkdir(parents=True, exist_ok=True)
+    h, player_rows = read_rows(src / "players.csv")
+    pc = {n: k for k, n in enumerate(h)}
+    player = {r[pc["nflId"]]: r for r in player_rows}
+    targets = _targets(src)
+    h, pff = read_rows(src / "pffScoutingData.csv")
+    passers = {(r[0], r[1]): r[2] for r in pff if r[h.index("pff_role")] == "Pass"}
+    h, game_rows = read_rows(src / "games.csv")
+    games = {r[0]: dict(zip(h, r, strict=True)) for r in game_rows}
+    h, play_rows = read_rows(src / "plays.csv")
+    plays = {(r[0], r[1]): dict(zip(h, r, strict=True)) for r in play_rows}
+    passes: dict[tuple[str, str], dict] = {}
+    for w, f in _week_files(src):
+        header, rows = read_rows(f)
+        c = {n: k for k, n in enumerate(header)}
+        frames = _play_frames(rows, c)
+        ball = {
+            (r[c["gameId"]], r[c["playId"]], int(r[c["frameId"]])): r
+            for r in rows
+            if r[c["team"]] == "football"
+        }
+        inputs, outputs = [], []
+        for r in rows:
+            key = (r[c["gameId"]], r[c["playId"]])
+            ev, pl = frames[key], plays[key]
+            if "pass_forward" not in ev or r[c["team"]] == "football":
+                continue
+            nid = r[c["nflId"]]
+            info = player[nid]
+            if info[pc["officialPosition"]] in LINEMEN:
+                continue
+            snap, rel, arr = ev["ball_snap"], ev["pass_forward"], ev["pass_arrived"]
+            frame = int(r[c["frameId"]])
+            offense = r[c["team"]] == pl["possessionTeam"]
+            role = (
+                "Passer"
+                if passers.get(key) == nid
+                else "Targeted Receiver"
+                if targets.get(key) == nid
+                else "Other Route Runner"
+                if offense
+                else "Defensive Coverage"
+            )
+            predict = role in ("Targeted Receiver", "Defensive Coverage")
+            land = ball[(*key, arr)]
+            if snap <= frame <= rel:
+                inputs.append(
+                    [key[0], key[1], str(predict), nid, frame - snap + 1, r[c["playDirection"]]]
+                    + [pl["absoluteYardlineNumber"], info[pc["displayName"]]]
+                    + [info[pc[k]] for k in ("height", "weight", "birthDate", "officialPosition")]
+                    + ["Offense" if offense else "Defense", role]
+                    + [r[c[k]] for k in ("x", "y", "s", "a", "dir", "o")]
+                    + [arr - rel, land[c["x"]], land[c["y"]]]
+                )
+            elif predict and rel < frame <= arr:
+                outputs.append([key[0], key[1], nid, frame - rel, r[c["x"]], r[c["y"]]])
+            passes[key] = {"length": float(land[c["x"]]) - float(pl["absoluteYardlineNumber"])}
+        _write(dst / "train" / f"input_{season}_w{w:02d}.csv", INPUT_2026, inputs)
+        _write(dst / "train" / f"output_{season}_w{w:02d}.csv", OUTPUT_2026, outputs)
+    sup = []
+    for i, (key, pl) in enumerate(k for k in plays.items() if k[0] in passes):
+        g = games[key[0]]
+        chart = charting_2026(i)
+        midfield = pl["yardlineNumber"] == "50"
+        sup.append(
+            [key[0], g["season"], g["week"], g["gameDate"], g["gameTimeEastern"]]
+            + [g["homeTeamAbbr"], g["visitorTeamAbbr"], key[1], pl["playDescription"]]
+            + [pl["quarter"], pl["gameClock"], pl["down"], pl["yardsToGo"]]
+            + [pl["possessionTeam"], pl["defensiveTeam"], "" if midfield else pl["yardlineSide"]]
+            + [pl["yardlineNumber"], pl["preSnapHomeScore"], pl["preSnapVisitorScore"], "N"]
+            + [pl["passResult"], round(abs(passes[key]["length"])), chart["offense_formation"]]
+            + ["3x1", "GO", chart["play_action"], "TRADITIONAL", chart["dropback_distance"]]
+            + ["INSIDE_BOX", pl["defendersInBox"], chart["team_coverage_man_zone"], "COVER_1_MAN"]
+            + ["", pl["prePenaltyPlayResult"], pl["playResult"], "1.5", "0.25"]
+        )
+    _write(dst / "supplementary_data.csv", SUPPLEMENTARY_2026, sup)
+    _copy_truth(src, dst)
+
+
+def play_rows(path: Path, game, play, game_col: str = "gameId", play_col: str = "playId"):
+    """The rows of one play in a CSV file, as dicts of text."""
+    header, rows = read_rows(path)
+    g, p = header.index(game_col), header.index(play_col)
+    return [
+        dict(zip(header, r, strict=True)) for r in rows if (r[g], r[p]) == (str(game), str(play))
+    ]
+
+
+def edit_csv(path: Path, fn) -> None:
+    """Rewrite a CSV: ``fn(column index, rows)`` returns the new rows (the header is kept)."""
+    header, rows = read_rows(path)
+    _write(path, header, fn({n: k for k, n in enumerate(header)}, rows))

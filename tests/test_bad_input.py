@@ -309,3 +309,109 @@ def test_players_without_a_position_column(src):
         SchemaError, match=r"players\.csv: missing position column.*officialPosition"
     ):
         ingest(src, src.parent / "store", progress=False)
+
+
+# ------------------------------------------------------------------------------ physical ranges
+
+
+@pytest.mark.parametrize(
+    "column, value, shown",
+    [("s", "99", "s=99.0"), ("x", "inf", "x=inf"), ("o", "400", "o=400.0"), ("a", "-1", "a=-1.0")],
+)
+def test_value_out_of_range_skips_play(src, base, column, value, shown):
+    fp = base[1][1]
+
+    def bad(c, rows):
+        for r in rows:
+            if _is(c, r, fp, frameId=fp.snap + 1) and r[c["nflId"]] != "NA":
+                r[c[column]] = value
+                break
+        return rows
+
+    _edit(src / "week1.csv", bad)
+    store = _assert_dropped(src, fp, "value_out_of_range", detail=f"week1.csv: {shown} outside")
+    assert np.isfinite(store.tracking).all()
+    meta = json.loads((store.path / "meta.json").read_text())
+    assert all(np.isfinite(v).all() for v in meta["norm"].values())
+
+
+def test_ball_out_of_range_at_the_snap(src, base):
+    fp = base[1][0]
+    _edit(
+        src / "week1.csv",
+        lambda c, rows: [
+            r[: c["y"]] + ["-50"] + r[c["y"] + 1 :]
+            if _is(c, r, fp, team="football", frameId=fp.snap)
+            else r
+            for r in rows
+        ],
+    )
+    _assert_dropped(src, fp, "value_out_of_range", detail="y=-50.0")
+
+
+def test_a_column_in_the_wrong_units_is_a_file_error(src):
+    def feet(c, rows):  # every speed in feet per second * 10
+        for r in rows:
+            if r[c["nflId"]] != "NA":
+                r[c["s"]] = str(float(r[c["s"]]) * 30 + 16)
+        return rows
+
+    _edit(src / "week1.csv", feet)
+    with pytest.raises(IngestError, match=r"week1\.csv: column 's': .* outside \[0, 15\] \(e\.g\."):
+        ingest(src, src.parent / "store", progress=False)
+
+
+def test_infinite_plays_value_skips_play(src, base):
+    fp = base[1][2]
+    _edit(
+        src / "plays.csv",
+        lambda c, rows: [
+            r[: c["down"]] + ["inf"] + r[c["down"] + 1 :] if _is(c, r, fp) else r for r in rows
+        ],
+    )
+    store = _assert_dropped(src, fp, "value_out_of_range", detail="plays.csv: down=inf")
+    assert np.isfinite(store.static).all()
+
+
+# ------------------------------------------------------------------------------ identities
+
+
+def test_missing_nfl_id_is_its_own_reason(src, base):
+    fp = base[1][0]
+
+    def na(c, rows):
+        for r in rows:
+            if _is(c, r, fp, frameId=fp.snap + 4) and r[c["nflId"]] == str(fp.passer + 2):
+                r[c["nflId"]] = "NA"
+        return rows
+
+    _edit(src / "week1.csv", na)
+    _assert_dropped(src, fp, "missing_nflId")
+
+
+def test_unknown_play_direction(src, base):
+    fp = base[1][1]
+    _edit(
+        src / "week1.csv",
+        lambda c, rows: [
+            r[: c["playDirection"]] + ["sideways"] + r[c["playDirection"] + 1 :]
+            if _is(c, r, fp)
+            else r
+            for r in rows
+        ],
+    )
+    _assert_dropped(src, fp, "bad_play_direction", detail="'sideways'")
+
+
+@pytest.mark.parametrize(
+    "name, column", [("games.csv", "week"), ("plays.csv", "gameId"), ("players.csv", "nflId")]
+)
+def test_empty_id_names_file_and_column(src, name, column):
+    _edit(
+        src / name,
+        lambda c, rows: [
+            r[: c[column]] + [""] + r[c[column] + 1 :] if k == 0 else r for k, r in enumerate(rows)
+        ],
+    )
+    with pytest.raises(IngestError, match=rf"{name}: column '{column}' is empty"):
+        ingest(src, src.parent / "store", progress=False)

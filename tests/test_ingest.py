@@ -11,6 +11,8 @@ from bdb_fixtures import (
     DEF_POS,
     LINEMEN,
     OFF_POS,
+    expected_window,
+    play_seed,
     player_motion,
     read_rows,
     to_bdb2021,
@@ -34,30 +36,6 @@ def fx(tmp_path_factory):
 
 def _targeted(plays):
     return [p for p in plays if p.release is not None]
-
-
-def _expected(fp, seed):
-    """Expected [T, 22, 8] features, slot order (nflId index per slot) of a fixture play."""
-    pos, s, a, direction, o = player_motion(fp, seed)
-    at_snap = pos(fp.snap)
-    d = np.hypot(*(at_snap - at_snap[0]).T)
-    order = np.concatenate([[0], 1 + np.argsort(d[1:11]), 11 + np.argsort(d[11:])])
-    rad = np.deg2rad(direction)
-    T = fp.release - fp.snap + 1
-    feats = np.zeros((T, 22, 8))
-    for t in range(T):
-        p = pos(fp.snap + t)
-        feats[t, :, 0] = p[:, 0] - fp.los
-        feats[t, :, 1] = p[:, 1]
-        feats[t, :, 2:4] = s[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
-        feats[t, :, 4:6] = a[:, None] * np.stack([np.sin(rad), np.cos(rad)], 1)
-        feats[t, :, 6] = direction
-        feats[t, :, 7] = o
-    return feats[:, order], order
-
-
-def _seed(fp):
-    return (fp.gameId - 2021090900) * 50 + (fp.playId - 50) // 25
 
 
 def test_keeps_targeted_passes_and_reports_the_rest(fx):
@@ -88,7 +66,7 @@ def test_features_slot_order_and_direction(fx):
     _, plays, store = fx
     assert store.presence.all()
     for i, fp in enumerate(_targeted(plays)):
-        expected, _ = _expected(fp, _seed(fp))
+        expected, _ = expected_window(fp)
         got = store.tracking[store.offsets[i] : store.offsets[i + 1]]
         # angles compared on the circle, the rest directly (CSV rounding: 1e-4)
         np.testing.assert_allclose(got[..., :6], expected[..., :6], atol=2e-3)
@@ -127,7 +105,7 @@ def test_targets_air_yards_pressure_and_static(fx):
     np.testing.assert_allclose(store.plays["air_yards"], [p.air_yards for p in kept], atol=1e-3)
     np.testing.assert_array_equal(store.plays["pressure"], [p.pressured for p in kept])
     for i, fp in enumerate(kept):  # nearest defender at the release, from the motion model
-        p = player_motion(fp, _seed(fp))[0](fp.release)
+        p = player_motion(fp, play_seed(fp))[0](fp.release)
         nearest = np.hypot(*(p[11:] - p[0]).T).min()
         assert store.plays["nearest_defender_yds"][i] == pytest.approx(nearest, abs=1e-3)
     names = list(store.static_names)
@@ -196,7 +174,7 @@ def test_2021_layout_without_linemen(fx):
     for i, fp in enumerate(
         _targeted(plays)
     ):  # same players in the same relative order, linemen gone
-        _, order = _expected(fp, _seed(fp))
+        _, order = expected_window(fp)
         pos = np.array(OFF_POS + DEF_POS)[order]
         skill = ~np.isin(pos, list(LINEMEN))
         ref_frames = ref.tracking[ref.offsets[i] : ref.offsets[i + 1]][:, skill]

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from store_fixtures import write_random_store
 
@@ -135,3 +136,12 @@ def _truncate(path):
     """Cut a file to half its size, as an interrupted copy would."""
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
+
+
+def test_stores_without_target_columns_read_as_unknown_targets(tmp_path):
+    """Stores written before the target columns existed open with target unknown."""
+    store, _ = write_random_store(tmp_path / "s", n_plays=6)
+    assert "target_slot" not in pq.read_table(tmp_path / "s" / "plays.parquet").column_names
+    np.testing.assert_array_equal(store.plays["target_slot"], -1)
+    np.testing.assert_array_equal(store.plays["target_id"], -1)
+    assert list(store.plays["target_source"]) == ["none"] * 6

@@ -1,5 +1,9 @@
 """Play data: Big Data Bowl ingest, the on-disk play store, batches (host or device-resident),
-the model's inputs built from raw frames in JAX, and splits."""
+the model's inputs built from raw frames in JAX, and splits.
+
+`preprocess_play` (one play's raw rows -> the store's arrays) is imported on first use, so
+importing the package stays light.
+"""
 
 from sbp_jax.data.batching import BatchIterator, Call, IndexBatch, gather_raw, make_batch, shard
 from sbp_jax.data.ingest import IngestError, ingest
@@ -33,7 +37,16 @@ __all__ = [
     "make_batch",
     "model_inputs",
     "open_data",
+    "preprocess_play",
     "relational_features",
     "shard",
     "split_by_game",
 ]
+
+
+def __getattr__(name: str):
+    if name in ("preprocess_play", "PlayInputs"):
+        from sbp_jax.data import preprocess
+
+        return getattr(preprocess, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sbp_jax.data.keys import play_key
+from sbp_jax.data.schemas import TRUE_TEXT
 
 DICT = pa.dictionary(pa.int32(), pa.string())  # low-cardinality strings are parsed to codes
 
@@ -25,6 +26,16 @@ def file_play_key(game, play, path: Path) -> np.ndarray:
         return play_key(game, play, source=str(path))
     except ValueError as e:
         raise IngestError(str(e)) from None
+
+
+def ids_of(table: pa.Table, col: str, path: Path) -> np.ndarray:
+    """An integer id column (gameId, playId, frameId) as int64; an empty value is an IngestError
+    naming the file and column."""
+    column = table.column(col)
+    if column.null_count:
+        row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise IngestError(f"{path}: column {col!r} is empty in data row {row + 1}")
+    return column.to_numpy().astype(np.int64)
 
 
 def values_of(table: pa.Table, col: str, dtype=None) -> np.ndarray:
@@ -54,5 +65,5 @@ def truthy_of(t: pa.Table, col: str) -> np.ndarray:
     if pa.types.is_boolean(v.type):
         return pc.fill_null(v, False).to_numpy(zero_copy_only=False)
     if pa.types.is_string(v.type):
-        return np.isin(strings_of(t, col), ("TRUE", "True", "true", "1"))
+        return np.isin(strings_of(t, col), TRUE_TEXT)
     return np.nan_to_num(values_of(t, col, float)) > 0

@@ -10,8 +10,8 @@ Conventions (see docs/data.md):
   magnitude ``a`` of the acceleration, so (ax, ay) = a * (sin dir, cos dir) (acceleration along the
   direction of motion).
 - Slots: passer first, then the other offensive players, then the defense (slots 11..21), each side
-  by distance to the passer at the snap; missing players leave absent (zero) slots at the end of a
-  side.
+  by distance to the passer at the snap (ties by nflId); missing players leave absent (zero) slots
+  at the end of a side.
 """
 
 from __future__ import annotations
@@ -72,14 +72,19 @@ def rank_within_groups(group_R: np.ndarray, *sort_keys: np.ndarray) -> np.ndarra
 
 
 def assign_slots(
-    play_R: np.ndarray, is_def_R: np.ndarray, is_passer_R: np.ndarray, dist_R: np.ndarray
+    play_R: np.ndarray,
+    is_def_R: np.ndarray,
+    is_passer_R: np.ndarray,
+    dist_R: np.ndarray,
+    nid_R: np.ndarray,
 ) -> np.ndarray:
-    """Slot of each player row at the snap: side * 11 + rank (passer first, then by distance).
+    """Slot of each player row at the snap: side * 11 + rank (passer first, then by distance, then
+    by nflId, so equal distances do not make the slots depend on the rows' order).
 
     Ranks >= 11 (more than 11 players on a side) are returned as such; the caller drops the play.
     """
     side_R = is_def_R.astype(np.int64)
-    rank_R = rank_within_groups(play_R * 2 + side_R, ~is_passer_R, dist_R)
+    rank_R = rank_within_groups(play_R * 2 + side_R, ~is_passer_R, dist_R, nid_R)
     return side_R * SLOTS_PER_SIDE + rank_R
 
 

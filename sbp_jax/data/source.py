@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sbp_jax.data.schemas import has_tracking
 from sbp_jax.data.store import PlayStore
 
 
@@ -18,8 +19,11 @@ def open_data(
         return PlayStore.open(data)
     if not data.is_dir():
         raise FileNotFoundError(f"--data {data}: no such directory")
-    if not any(data.glob("*.csv")):
-        raise ValueError(f"--data {data}: neither a play store (meta.json) nor a directory of CSVs")
+    if not any(data.glob("*.csv")) and not has_tracking(data):
+        raise ValueError(
+            f"--data {data}: neither a play store (meta.json) nor a directory of CSVs "
+            "(nor a BDB 2026 folder with train/input_*.csv)"
+        )
     store_dir = Path(workdir) / "store"
     if (store_dir / "meta.json").is_file():
         store = PlayStore.open(store_dir)

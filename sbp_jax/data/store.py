@@ -9,11 +9,12 @@ Layout of a store directory (``FORMAT_VERSION`` 1)::
     presence.npy        bool    [n_plays, 22]          slot holds a real player
     static.npy          float32 [n_plays, S]           raw static play features
     yards.npy           float32 [n_plays]              target: pre-penalty yards gained
-    plays.parquet       per-play table (gameId, playId, season, week, passer_id, ...)
+    plays.parquet       per-play table (gameId, playId, season, week, passer_id, target_slot, ...)
     ingest_report.json  dropped plays with reasons and counts (+ ingest_report.md)
 
 Stores are built by :class:`StoreWriter` inside a temporary sibling directory that is renamed into
-place only when complete, so an interrupted ingest leaves nothing behind.
+place only when complete (`staging`), so an interrupted ingest leaves nothing in place; meta.json
+records the store's `fingerprint`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,28 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sbp_jax.data.fingerprint import fingerprint
 from sbp_jax.data.layout import FEATURE_NAMES, FORMAT_VERSION, N_FEATURES, N_SLOTS
 from sbp_jax.data.normalization import MomentAccumulator, NormStats
+from sbp_jax.data.staging import (
+    StoreWriteError,
+    check_replaceable,
+    make_temp_dir,
+    remove_stale,
+    replace_dir,
+    umask_mode,
+    writing,
+)
+
+__all__ = ["PlayStore", "StoreError", "StoreWriteError", "StoreWriter", "umask_mode"]
 
 _ARRAY_FILES = ("tracking", "offsets", "lengths", "presence", "static", "yards")
+# plays.parquet columns that stores written before they existed lack: their values there
+DEFAULT_COLUMNS = {"target_id": -1, "target_slot": -1, "target_source": "none"}
 
 
 class StoreError(ValueError):
     """A store directory is missing, incomplete, of another format version or inconsistent."""
-
-
-def umask_mode(mode: int) -> int:
-    """`mode` as the process umask would leave it (what mkdir/open would give, unlike mkstemp)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return mode & ~umask
 
 
 class PlayStore:
@@ -75,6 +82,21 @@ class PlayStore:
     def n_plays(self) -> int:
         return len(self.lengths)
 
+    @property
+    def fingerprint(self) -> str:
+        """Short stable hash of the play keys and arrays (meta.json's, else computed now)."""
+        if "fingerprint" not in self.meta:
+            self.meta["fingerprint"] = fingerprint(
+                self.plays.get("gameId"),
+                self.plays.get("playId"),
+                self.tracking,
+                self.lengths,
+                self.presence,
+                self.static,
+                self.yards,
+            )
+        return self.meta["fingerprint"]
+
     def __len__(self) -> int:
         return self.n_plays
 
@@ -104,7 +126,12 @@ class PlayStore:
         for key in ("feature_names", "static_names", "norm"):
             if key not in meta:
                 raise StoreError(f"{meta_file}: missing key {key!r}")
-        _read(meta_file, lambda _: NormStats.from_dict(meta["norm"]))  # checked here, named
+        norm = _read(meta_file, lambda _: NormStats.from_dict(meta["norm"]))  # checked, named
+        bad = [k for k, v in norm.to_dict().items() if not np.isfinite(v).all()]
+        if bad:
+            raise StoreError(
+                f"{meta_file}: non-finite normalization statistics {bad}; re-run ingest"
+            )
         arrays = {}
         for name in _ARRAY_FILES:
             f = path / f"{name}.npy"
@@ -117,6 +144,9 @@ class PlayStore:
             raise StoreError(f"{path}: missing per-play table plays.parquet")
         table = _read(plays_file, pq.read_table)
         plays = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
+        n = len(arrays["lengths"])
+        for col, value in DEFAULT_COLUMNS.items():  # older stores: targets unknown
+            plays.setdefault(col, np.full(n, value, object if isinstance(value, str) else int))
         _check_shapes(path, meta, arrays, plays)
         return cls(path, meta, arrays, plays)
 
@@ -175,14 +205,11 @@ class StoreWriter:
 
     def __init__(self, out_dir: str | os.PathLike, *, overwrite: bool = False) -> None:
         self.out_dir = Path(out_dir)
-        if self.out_dir.exists() and not overwrite:
-            raise FileExistsError(f"{self.out_dir} already exists (pass overwrite=True / --force)")
-        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir = Path(
-            tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent)
-        )
-        # mkdtemp makes it private (0700); the finished store should be as readable as a mkdir's.
-        self.tmp_dir.chmod(umask_mode(0o777))
+        check_replaceable(self.out_dir, overwrite)
+        with writing(self.out_dir.parent):
+            self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(self.out_dir.parent)
+            self.tmp_dir = make_temp_dir(self.out_dir)
         self._chunks: list[Path] = []
         self._frames = 0
         self._per_play: dict[str, list[np.ndarray]] = {
@@ -210,7 +237,8 @@ class StoreWriter:
         if tracking_RxPxF.shape[0] != lengths_N.sum():
             raise ValueError("StoreWriter.add: tracking rows != sum(lengths)")
         chunk = self.tmp_dir / f"chunk{len(self._chunks):05d}.npy"
-        np.save(chunk, np.asarray(tracking_RxPxF, np.float32))
+        with writing(chunk):
+            np.save(chunk, np.asarray(tracking_RxPxF, np.float32))
         self._chunks.append(chunk)
         self._frames += tracking_RxPxF.shape[0]
         play_of_frame = np.repeat(np.arange(len(lengths_N)), lengths_N)
@@ -239,21 +267,11 @@ class StoreWriter:
         yards = _cat(self._per_play["yards"], np.float32, (0,))
         self._acc.add_static(static)
         norm = self._acc.finish()
+        bad = [k for k, v in norm.to_dict().items() if not np.isfinite(v).all()]
+        if bad:
+            raise StoreError(f"{self.out_dir}: non-finite tracking or static values (in {bad})")
 
-        tracking = np.lib.format.open_memmap(
-            self.tmp_dir / "tracking.npy",
-            mode="w+",
-            dtype=np.float32,
-            shape=(self._frames, N_SLOTS, N_FEATURES),
-        )
-        pos = 0
-        for chunk in self._chunks:
-            arr = np.load(chunk, mmap_mode="r")
-            tracking[pos : pos + len(arr)] = arr
-            pos += len(arr)
-            chunk.unlink()
-        tracking.flush()
-        del tracking
+        tracking = self._write_tracking()
         offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
         for name, arr in (
             ("offsets", offsets),
@@ -262,10 +280,13 @@ class StoreWriter:
             ("static", static),
             ("yards", yards),
         ):
-            np.save(self.tmp_dir / f"{name}.npy", arr)
-        pq.write_table(
-            pa.table({k: np.asarray(v) for k, v in plays.items()}), self.tmp_dir / "plays.parquet"
-        )
+            with writing(self.tmp_dir / f"{name}.npy"):
+                np.save(self.tmp_dir / f"{name}.npy", arr)
+        with writing(self.tmp_dir / "plays.parquet"):
+            pq.write_table(
+                pa.table({k: np.asarray(v) for k, v in plays.items()}),
+                self.tmp_dir / "plays.parquet",
+            )
         full_meta = dict(
             meta,
             format_version=FORMAT_VERSION,
@@ -275,26 +296,39 @@ class StoreWriter:
             n_plays=len(lengths),
             total_frames=int(self._frames),
             n_slots=N_SLOTS,
+            fingerprint=fingerprint(
+                plays.get("gameId"), plays.get("playId"), tracking, lengths, presence, static, yards
+            ),
         )
-        (self.tmp_dir / "meta.json").write_text(json.dumps(full_meta, indent=2))
+        del tracking
+        texts = {"meta.json": json.dumps(full_meta, indent=2)}
         if report is not None:
-            (self.tmp_dir / "ingest_report.json").write_text(json.dumps(report, indent=2))
+            texts["ingest_report.json"] = json.dumps(report, indent=2)
         if report_md is not None:
-            (self.tmp_dir / "ingest_report.md").write_text(report_md)
-        _replace_dir(self.tmp_dir, self.out_dir)
+            texts["ingest_report.md"] = report_md
+        for name, text in texts.items():
+            with writing(self.tmp_dir / name):
+                (self.tmp_dir / name).write_text(text)
+        with writing(self.out_dir):
+            replace_dir(self.tmp_dir, self.out_dir)
         return PlayStore.open(self.out_dir)
+
+    def _write_tracking(self) -> np.ndarray:
+        """Concatenate the chunks into tracking.npy with plain writes (a full disk is an OSError
+        there, where a memory map would crash with SIGBUS); returns it memory-mapped."""
+        path = self.tmp_dir / "tracking.npy"
+        header = {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+            "fortran_order": False,
+            "shape": (self._frames, N_SLOTS, N_FEATURES),
+        }
+        with writing(path), open(path, "wb") as fh:
+            np.lib.format.write_array_header_1_0(fh, header)
+            for chunk in self._chunks:
+                fh.write(np.load(chunk).astype(np.float32, copy=False).tobytes())
+                chunk.unlink()
+        return np.load(path, mmap_mode="r")
 
 
 def _cat(parts: list[np.ndarray], dtype, empty_shape: tuple[int, ...]) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(empty_shape, dtype)
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Rename ``src`` to ``dst``; an existing ``dst`` is moved aside first and removed after."""
-    old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
