@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sbp_jax.config import load_config
-from sbp_jax.data import Normalizer, NormStats, RawBatch, model_inputs
+from sbp_jax.data import InputSpec, Normalizer, NormStats, RawBatch, model_inputs
 from sbp_jax.evaluate import scoring
 from sbp_jax.model import PassModel
 
@@ -40,7 +40,8 @@ def random_plays(n: int, num_static: int, num_features: int, seed: int = 0):
     presence = np.ones((n, 22), np.float32)
     static = rng.normal(size=(n, num_static)).astype(np.float32)
     yards = rng.integers(-5, 40, n).astype(np.float32)
-    return tracks, presence, lengths, static, yards
+    target = rng.integers(1, 11, n).astype(np.int32)
+    return tracks, presence, lengths, static, yards, target
 
 
 def timed(fn, *args, repeats: int) -> tuple[float, float]:
@@ -68,16 +69,18 @@ def main() -> None:
 
     cfg = load_config(args.config)
     model = PassModel(cfg.model)
-    relational = cfg.data.relational_features
-    tracks, presence, lengths, static, yards = random_plays(args.plays, args.static, 8)
+    spec = InputSpec.of(cfg.data)
+    tracks, presence, lengths, static, yards, target = random_plays(args.plays, args.static, 8)
     norm = NormStats(
         np.zeros(8, np.float32),
         np.ones(8, np.float32),
         np.zeros(args.static, np.float32),
         np.ones(args.static, np.float32),
     )
-    raw = RawBatch(tracks[:2], presence[:2], lengths[:2], static[:2], yards[:2], yards[:2], None)
-    b = model_inputs(raw, Normalizer.of(norm), relational=relational)
+    raw = RawBatch(
+        tracks[:2], presence[:2], lengths[:2], static[:2], yards[:2], yards[:2], None, target[:2]
+    )
+    b = model_inputs(raw, Normalizer.of(norm), spec=spec)
     params = model.init(jax.random.key(0), b.tracks, b.presence, b.lengths, b.static)["params"]
     kernel = params["head"]["kernel"]
     params["head"]["kernel"] = kernel + 0.3 * jax.random.normal(jax.random.key(1), kernel.shape)
@@ -91,9 +94,9 @@ def main() -> None:
         f"{args.plays} plays, T = {tracks.shape[1]} steps, {b.tracks.shape[-1]} input channels"
     )
     results = {}
-    season = scoring.raw_season_scorer(model, norm, relational=relational)
+    season = scoring.raw_season_scorer(model, norm, spec=spec)
     n = args.plays - args.plays % jax.local_device_count()
-    arrays = tuple(jnp.asarray(a[:n]) for a in (tracks, presence, lengths, static, yards))
+    arrays = tuple(jnp.asarray(a[:n]) for a in (tracks, presence, lengths, static, yards, target))
     compile_s, season_s = timed(season, params, *arrays, repeats=args.repeats)
     results["season_plays_per_s"] = n / season_s
     print(
@@ -103,9 +106,9 @@ def main() -> None:
     )
 
     @jax.jit
-    def batched(params, tracks, presence, lengths, static, yards):
-        raw = RawBatch(tracks, presence, lengths, static, yards, yards, None)
-        x = model_inputs(raw, Normalizer.of(norm), relational=relational)
+    def batched(params, tracks, presence, lengths, static, yards, target):
+        raw = RawBatch(tracks, presence, lengths, static, yards, yards, None, target)
+        x = model_inputs(raw, Normalizer.of(norm), spec=spec)
         _, dist = model.apply({"params": params}, x.tracks, x.presence, x.lengths, x.static)
         return scoring.play_summary(dist, yards)
 
@@ -134,10 +137,11 @@ def main() -> None:
         f"({-(-n // chunk)} call(s))"
     )
 
-    per_play_fn = scoring.raw_play_scorer(model, norm, relational=relational)
+    per_play_fn = scoring.raw_play_scorer(model, norm, spec=spec)
     t_live = int(-(-int(lengths[0]) // 8) * 8)
     play = tuple(
-        np.asarray(a) for a in (tracks[0, :t_live], presence[0], lengths[0], static[0], yards[0])
+        np.asarray(a)
+        for a in (tracks[0, :t_live], presence[0], lengths[0], static[0], yards[0], target[0])
     )
     aot = scoring.compile_play_scorer(per_play_fn, params, num_steps=t_live, num_static=args.static)
     for name, fn in (("jit", jax.jit(per_play_fn)), ("aot", aot)):

@@ -35,6 +35,9 @@ class DataConfig:
     bucket_by_length: bool = True  # group plays of similar length into a batch
     # append the derived relational channels (sbp_jax.data.relational) to the 8 raw features
     relational_features: bool = True
+    # append the target-aware channels (sbp_jax.data.target_channels): where the targeted
+    # receiver is and who is near him; zeros for plays whose target is unknown
+    target_features: bool = True
     loader_threads: int = 1  # threads gathering raw frames on the host (host batching path only)
     # keep the store's arrays on the device(s) and send only play indices: "auto" (when it fits in
     # a quarter of device memory), true, or false (gather raw frames on the host)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from store_fixtures import write_random_store
 
-from sbp_jax.data import BatchIterator, make_batch, shard, split_by_game
+from sbp_jax.data import BatchIterator, InputSpec, make_batch, shard, split_by_game
 from sbp_jax.data.store import NormStats
 
 
@@ -56,7 +56,7 @@ def test_make_batch_custom_norm_and_errors(stored):
         np.zeros(3, np.float32),
         np.ones(3, np.float32),
     )
-    batch = make_batch(store, [7], norm=norm, time_multiple=1, relational=False)
+    batch = make_batch(store, [7], norm=norm, time_multiple=1, spec=InputSpec(False, False))
     ref, _ = _reference_rows(a, norm, [7], a["lengths"][7])
     np.testing.assert_allclose(batch.tracks, ref, rtol=1e-6)
     np.testing.assert_allclose(batch.static[0], a["static"][7], rtol=1e-6)

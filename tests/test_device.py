@@ -46,12 +46,10 @@ def test_model_inputs_are_identical_on_both_paths_and_equal_make_batch(stored):
     rows = _rows(seed=1)
     T = 40
     norm = Normalizer.of(store.norm)
-    build = jax.jit(model_inputs, static_argnames="relational")
-    from_host = build(gather_raw(store, rows, T), norm, relational=True)
+    build = jax.jit(model_inputs, static_argnames="spec")
+    from_host = build(gather_raw(store, rows, T), norm)
     dstore = jax.device_put(device.host_arrays(store))
-    from_device = jax.jit(lambda s, r: model_inputs(device.gather(s, r, T), norm, relational=True))(
-        dstore, rows
-    )
+    from_device = jax.jit(lambda s, r: model_inputs(device.gather(s, r, T), norm))(dstore, rows)
     for name, h, d in zip(from_host._fields, from_host, from_device, strict=True):
         np.testing.assert_array_equal(np.asarray(d), np.asarray(h), err_msg=name)
     real = rows.play_index[rows.play_index >= 0]

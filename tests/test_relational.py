@@ -12,6 +12,8 @@ from sbp_jax.config import Config, DataConfig, ModelConfig, to_dict
 from sbp_jax.data import (
     FEATURE_NAMES,
     RELATIONAL_NAMES,
+    TARGET_NAMES,
+    InputSpec,
     input_feature_names,
     make_batch,
     relational_features,
@@ -143,11 +145,11 @@ def stored(tmp_path_factory):
 def test_make_batch_channels(stored):
     store, a = stored
     idx = np.array([3, 11, 0])
-    batch = make_batch(store, idx, batch_size=4, time_multiple=8)
-    plain = make_batch(store, idx, batch_size=4, time_multiple=8, relational=False)
+    batch = make_batch(store, idx, batch_size=4, time_multiple=8, spec=InputSpec(True, False))
+    plain = make_batch(store, idx, batch_size=4, time_multiple=8, spec=InputSpec(False, False))
     assert batch.tracks.shape[-1] == len(input_feature_names(True)) == 8 + K
     assert input_feature_names(False) == FEATURE_NAMES
-    # relational=False is the old batch: the standardized raw features only
+    # no derived channels is the old batch: the standardized raw features only
     assert plain.tracks.shape == batch.tracks.shape[:-1] + (8,)
     np.testing.assert_array_equal(plain.tracks, batch.tracks[..., :8])
     off = np.concatenate([[0], np.cumsum(a["lengths"])])
@@ -165,7 +167,7 @@ def test_make_batch_channels(stored):
 def test_model_width_and_checkpoint_record_follow_the_config():
     def dense_input_widths(relational):
         cfg = Config(
-            data=DataConfig(relational_features=relational),
+            data=DataConfig(relational_features=relational, target_features=False),
             model=ModelConfig(channels=4, dilations=(1,), mlp_hidden=(4,)),
         )
         params = create_train_state(cfg, num_static=3).params
@@ -173,12 +175,14 @@ def test_model_width_and_checkpoint_record_follow_the_config():
 
     # the per-step projection of the flattened slots takes 22 x (input channels)
     assert 22 * (8 + K) in dense_input_widths(True) and 22 * 8 in dense_input_widths(False)
-    # a checkpoint that predates the key was trained on the raw features only
+    # checkpoints that predate the keys were trained without those channels
     legacy = to_dict(Config())
-    del legacy["data"]["relational_features"]
-    assert saved_config({"config": legacy}, "ckpt").data.relational_features is False
+    del legacy["data"]["relational_features"], legacy["data"]["target_features"]
+    old_cfg = saved_config({"config": legacy}, "ckpt")
+    assert old_cfg.data.relational_features is False and old_cfg.data.target_features is False
     check_input_names({}, Config(), "ckpt")  # not recorded: accepted
     old = {"input_names": list(FEATURE_NAMES)}
-    check_input_names(old, Config(data=DataConfig(relational_features=False)), "ckpt")
-    with pytest.raises(ValueError, match=r"ckpt: .*input channels \['x'.*now builds .*cos_passer"):
+    check_input_names(old, old_cfg, "ckpt")
+    with pytest.raises(ValueError, match=r"ckpt: .*input channels \['x'.*now build .*cos_passer"):
         check_input_names(old, Config(), "ckpt")
+    assert InputSpec.of(Config().data).names == FEATURE_NAMES + RELATIONAL_NAMES + TARGET_NAMES

@@ -88,8 +88,8 @@ def test_chunk_size_and_memory_estimate(scored):
     assert scoring.chunk_size(17000, 1000.0, 10**6) == 960
     assert scoring.chunk_size(17000, 1000.0, 1) == 64
     fn = scoring.season_scorer(model, levels=LEVELS)
-    num_features = len(input_feature_names(True))  # make_batch's default input channels
-    dims = {"num_slots": 22, "num_features": num_features, "num_static": 3}
+    num_features = len(input_feature_names(True, True))  # make_batch's default input channels
+    dims = {"num_slots": 22, "num_features": num_features, "num_static": 3, "num_play_args": 5}
     _, small = scoring.compile_for(fn, params, 32, num_steps=16, **dims)
     _, large = scoring.compile_for(fn, params, 32, num_steps=64, **dims)
     assert small >= 16 * 22 * num_features * 4 and large > 2 * small  # grows with the play length

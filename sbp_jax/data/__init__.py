@@ -7,14 +7,22 @@ importing the package stays light.
 
 from sbp_jax.data.batching import BatchIterator, Call, IndexBatch, gather_raw, make_batch, shard
 from sbp_jax.data.ingest import IngestError, ingest
-from sbp_jax.data.inputs import Batch, Normalizer, RawBatch, model_inputs
+from sbp_jax.data.inputs import (
+    Batch,
+    InputSpec,
+    Normalizer,
+    RawBatch,
+    input_feature_names,
+    model_inputs,
+)
 from sbp_jax.data.layout import FEATURE_NAMES, FORMAT_VERSION
 from sbp_jax.data.normalization import NormStats
-from sbp_jax.data.relational import RELATIONAL_NAMES, input_feature_names, relational_features
+from sbp_jax.data.relational import RELATIONAL_NAMES, relational_features
 from sbp_jax.data.schemas import SchemaError
 from sbp_jax.data.source import open_data
 from sbp_jax.data.splits import split_by_game
 from sbp_jax.data.store import PlayStore, StoreError
+from sbp_jax.data.target_channels import TARGET_NAMES, target_features
 
 __all__ = [
     "FEATURE_NAMES",
@@ -23,6 +31,7 @@ __all__ = [
     "BatchIterator",
     "Call",
     "IndexBatch",
+    "InputSpec",
     "IngestError",
     "NormStats",
     "Normalizer",
@@ -31,6 +40,7 @@ __all__ = [
     "RawBatch",
     "SchemaError",
     "StoreError",
+    "TARGET_NAMES",
     "gather_raw",
     "ingest",
     "input_feature_names",
@@ -41,6 +51,7 @@ __all__ = [
     "relational_features",
     "shard",
     "split_by_game",
+    "target_features",
 ]
 
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from sbp_jax.data.inputs import Batch, Normalizer, RawBatch, model_inputs
+from sbp_jax.data.inputs import DEFAULT_INPUTS, Batch, InputSpec, Normalizer, RawBatch, model_inputs
 from sbp_jax.data.layout import frame_rows
 from sbp_jax.data.normalization import NormStats
 from sbp_jax.data.store import PlayStore
@@ -95,10 +95,16 @@ def gather_raw(store: PlayStore, rows: IndexBatch, num_steps: int) -> RawBatch:
         yards=np.asarray(store.yards[src_B], np.float32),
         weight=rows.weight,
         play_index=rows.play_index,
+        target_slot=target_slots(store)[src_B],
     )
 
 
-_inputs = jax.jit(model_inputs, static_argnames="relational")
+def target_slots(store: PlayStore) -> np.ndarray:
+    """int32 [N] slot of each play's targeted receiver (-1 unknown)."""
+    return np.asarray(store.plays["target_slot"], np.int32)
+
+
+_inputs = jax.jit(model_inputs, static_argnames="spec")
 
 
 def make_batch(
@@ -108,13 +114,14 @@ def make_batch(
     batch_size: int | None = None,
     time_multiple: int = 8,
     norm: NormStats | None = None,
-    relational: bool = True,
+    spec: InputSpec = DEFAULT_INPUTS,
 ) -> Batch:
     """Model-ready batch (NumPy arrays) of the given plays, padded with filler rows (weight 0) up to
     ``batch_size``.
 
     ``norm`` defaults to the store's statistics; T is the longest play rounded up to
-    ``time_multiple``. ``relational`` appends the derived channels (``input_feature_names``).
+    ``time_multiple``. ``spec`` says which derived channels follow the raw features (a trained
+    model's `TrainedModel.inputs`).
     The inputs are built by the same jitted `model_inputs` the train step runs.
     """
     idx = _check_indices(store, play_indices, "make_batch")
@@ -125,7 +132,7 @@ def make_batch(
     T = _round_up(int(store.lengths[idx].max()), time_multiple)
     raw = gather_raw(store, rows, T)
     norm = store.norm if norm is None else norm
-    batch = _inputs(raw._replace(play_index=None), Normalizer.of(norm), relational=relational)
+    batch = _inputs(raw._replace(play_index=None), Normalizer.of(norm), spec=spec)
     return Batch(*(np.asarray(x) for x in batch[:-1]), rows.play_index.astype(np.int64))
 
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sbp_jax.data.batching import IndexBatch
+from sbp_jax.data.batching import IndexBatch, target_slots
 from sbp_jax.data.inputs import RawBatch
 from sbp_jax.data.store import PlayStore
 
@@ -36,6 +36,7 @@ class DeviceStore(NamedTuple):
     presence: jax.Array  # float32 [N, 22]
     static: jax.Array  # float32 [N, S] raw
     yards: jax.Array  # float32 [N]
+    target_slot: jax.Array  # int32 [N], -1 unknown
 
 
 def host_arrays(store: PlayStore) -> DeviceStore:
@@ -52,6 +53,7 @@ def host_arrays(store: PlayStore) -> DeviceStore:
         presence=np.asarray(store.presence, np.float32),
         static=np.asarray(store.static, np.float32),
         yards=np.asarray(store.yards, np.float32),
+        target_slot=target_slots(store),
     )
 
 
@@ -60,7 +62,7 @@ def nbytes(store: PlayStore) -> int:
     n, frames = store.n_plays, store.tracking.shape[0] + 1
     per_frame = int(np.prod(store.tracking.shape[1:])) * 4
     return frames * per_frame + n * (
-        4 * 3 + 4 * store.presence.shape[1] + 4 * store.static.shape[1]
+        4 * 4 + 4 * store.presence.shape[1] + 4 * store.static.shape[1]
     )
 
 
@@ -102,4 +104,5 @@ def gather(store: DeviceStore, rows: IndexBatch, num_steps: int) -> RawBatch:
         yards=store.yards[src_B],
         weight=jnp.asarray(rows.weight, jnp.float32),
         play_index=rows.play_index,
+        target_slot=store.target_slot[src_B],
     )

@@ -124,9 +124,3 @@ def relational_features(tracks_raw_NxPxF, presence_NxP) -> jax.Array:
         axis=-1,
     )
     return jnp.where(present_NxP[..., None], channels_NxPxC, 0.0)
-
-
-def input_feature_names(relational: bool) -> tuple[str, ...]:
-    """Names of the model's input channels per slot: the raw features, then (if ``relational``)
-    the derived ones."""
-    return FEATURE_NAMES + (RELATIONAL_NAMES if relational else ())

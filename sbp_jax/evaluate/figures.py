@@ -45,9 +45,7 @@ def densities(
     trained: TrainedModel, store: PlayStore, idx_K: np.ndarray, grid_G: np.ndarray
 ) -> np.ndarray:
     """Predicted density [K, G] of each play on a yards grid."""
-    b = make_batch(
-        store, idx_K, norm=trained.norm, relational=trained.config.data.relational_features
-    )
+    b = make_batch(store, idx_K, norm=trained.norm, spec=trained.inputs)
     _, dist = trained.model.apply(
         {"params": trained.params}, b.tracks, b.presence, b.lengths, b.static
     )

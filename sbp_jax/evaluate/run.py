@@ -93,7 +93,7 @@ def score(
         crps_levels=options.crps_levels,
         memory_budget=options.memory_budget,
         progress=options.progress,
-        relational=trained.config.data.relational_features,
+        spec=trained.inputs,
     )
 
 

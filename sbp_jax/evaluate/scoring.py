@@ -25,7 +25,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from sbp_jax.data.batching import gather_raw, index_batch
-from sbp_jax.data.inputs import Normalizer, RawBatch, model_inputs
+from sbp_jax.data.inputs import DEFAULT_INPUTS, InputSpec, Normalizer, RawBatch, model_inputs
 from sbp_jax.data.layout import N_FEATURES, N_SLOTS
 from sbp_jax.data.normalization import NormStats
 from sbp_jax.evaluate import metrics
@@ -72,7 +72,7 @@ def play_summary(
 def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0) -> Callable:
     """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards) of
     model-ready inputs (standardized, derived channels appended; see `raw_play_scorer` for the
-    store's raw arrays).
+    store's raw arrays, which takes the target slot too).
 
     Pure and unbatched: `jax.jit(f)` answers one play; `jax.jit(jax.vmap(f, in_axes=(None, 0,
     ...)))` scores a season (see `season_scorer`).
@@ -97,19 +97,20 @@ def raw_play_scorer(
     model,
     norm: NormStats,
     *,
-    relational: bool = True,
+    spec: InputSpec = DEFAULT_INPUTS,
     levels: Sequence[float] = LEVELS,
     crps_levels: int = 0,
 ) -> Callable:
-    """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards) of
-    the store's raw arrays (raw tracking features, raw static features): the data work
-    (`data.inputs.model_inputs` with `norm` and the `relational` channels) runs inside, so the
-    function alone, jitted or exported, answers a play as the store or `preprocess_play` holds it.
+    """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards,
+    target_slot) of the store's raw arrays (raw tracking features, raw static features, the
+    targeted receiver's slot, -1 unknown): the data work (`data.inputs.model_inputs` with `norm`
+    and the channels of `spec`) runs inside, so the function alone, jitted or exported, answers a
+    play as the store or `preprocess_play` holds it.
     """
     normalizer = Normalizer.of(norm)
     score_inputs = play_scorer(model, levels=levels, crps_levels=crps_levels)
 
-    def score_one(params, tracks_TxPxF, presence_P, length, static_S, yards):
+    def score_one(params, tracks_TxPxF, presence_P, length, static_S, yards, target_slot):
         raw = RawBatch(
             tracks_TxPxF[None],
             presence_P[None],
@@ -118,8 +119,9 @@ def raw_play_scorer(
             jnp.reshape(yards, (1,)),
             jnp.ones((1,), jnp.float32),
             None,
+            jnp.reshape(target_slot, (1,)),
         )
-        b = model_inputs(raw, normalizer, relational=relational)
+        b = model_inputs(raw, normalizer, spec=spec)
         return score_inputs(params, b.tracks[0], b.presence[0], b.lengths[0], b.static[0], yards)
 
     return score_one
@@ -130,13 +132,17 @@ def trained_scorer(trained, *, levels: Sequence[float] = LEVELS, crps_levels: in
     return raw_play_scorer(
         trained.model,
         trained.norm,
-        relational=trained.config.data.relational_features,
+        spec=trained.inputs,
         levels=levels,
         crps_levels=crps_levels,
     )
 
 
-def _vmapped(per_play: Callable, devices=None) -> Callable:
+RAW_PLAY_ARGS = 6  # tracks, presence, length, static, yards, target slot (raw_play_scorer)
+INPUT_PLAY_ARGS = 5  # the same without the target slot (play_scorer: model-ready inputs)
+
+
+def _vmapped(per_play: Callable, n_args: int, devices=None) -> Callable:
     """jit(vmap(per_play)) with the plays sharded over `devices` (default: every local device)
     and the parameters replicated, so one call uses every device."""
     devices = list(devices or jax.local_devices())
@@ -146,8 +152,8 @@ def _vmapped(per_play: Callable, devices=None) -> Callable:
         NamedSharding(mesh, PartitionSpec()),
     )
     return jax.jit(
-        jax.vmap(per_play, in_axes=(None, 0, 0, 0, 0, 0)),
-        in_shardings=(replicated,) + (plays,) * 5,
+        jax.vmap(per_play, in_axes=(None,) + (0,) * n_args),
+        in_shardings=(replicated,) + (plays,) * n_args,
         out_shardings=plays,
     )
 
@@ -157,32 +163,39 @@ def season_scorer(
 ) -> Callable:
     """Jitted f(params, tracks_BxTxPxF, presence_BxP, lengths_B, static_BxS, yards_B) -> dict of
     model-ready inputs; B must be a multiple of the number of devices."""
-    return _vmapped(play_scorer(model, levels=levels, crps_levels=crps_levels), devices)
+    return _vmapped(
+        play_scorer(model, levels=levels, crps_levels=crps_levels), INPUT_PLAY_ARGS, devices
+    )
 
 
 def raw_season_scorer(
     model,
     norm: NormStats,
     *,
-    relational: bool = True,
+    spec: InputSpec = DEFAULT_INPUTS,
     levels: Sequence[float] = LEVELS,
     crps_levels: int = 0,
     devices=None,
 ) -> Callable:
-    """`season_scorer` of the store's raw arrays (see `raw_play_scorer`)."""
-    per_play = raw_play_scorer(
-        model, norm, relational=relational, levels=levels, crps_levels=crps_levels
-    )
-    return _vmapped(per_play, devices)
+    """`season_scorer` of the store's raw arrays and target slots (see `raw_play_scorer`)."""
+    per_play = raw_play_scorer(model, norm, spec=spec, levels=levels, crps_levels=crps_levels)
+    return _vmapped(per_play, RAW_PLAY_ARGS, devices)
 
 
 def compile_play_scorer(
-    per_play: Callable, params, *, num_steps: int, num_static: int, num_features: int = N_FEATURES
+    per_play: Callable,
+    params,
+    *,
+    num_steps: int,
+    num_static: int,
+    num_features: int = N_FEATURES,
+    num_play_args: int = RAW_PLAY_ARGS,
 ):
     """Ahead-of-time compiled single-play executable of `per_play` for plays padded to
     `num_steps` (`num_features` per slot: the raw 8 for `raw_play_scorer`): call it with (params,
-    tracks, presence, length, static, yards); no tracing or dispatch logic runs beyond the call."""
-    shapes = _arg_shapes(1, num_steps, N_SLOTS, num_features, num_static)
+    tracks, presence, length, static, yards[, target_slot]); no tracing or dispatch logic runs
+    beyond the call."""
+    shapes = _arg_shapes(1, num_steps, N_SLOTS, num_features, num_static)[:num_play_args]
     one = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in shapes]
     return jax.jit(per_play).lower(params, *one).compile()
 
@@ -195,6 +208,7 @@ def _arg_shapes(n: int, t: int, p: int, f: int, s: int, sharding=None):
         sds((n,), jnp.int32),
         sds((n, s), jnp.float32),
         sds((n,), jnp.float32),
+        sds((n,), jnp.int32),
     )
 
 
@@ -207,13 +221,14 @@ def compile_for(
     num_slots: int,
     num_features: int,
     num_static: int,
+    num_play_args: int = RAW_PLAY_ARGS,
 ):
     """Compile `fn` for `n` plays of `num_steps` steps: (executable, bytes per play).
 
     Bytes per play are the executable's inputs, outputs and XLA temporaries (its own memory
     analysis) less the parameters, divided by `n`; 16x the input size if the backend reports none.
     """
-    shapes = _arg_shapes(n, num_steps, num_slots, num_features, num_static)
+    shapes = _arg_shapes(n, num_steps, num_slots, num_features, num_static)[:num_play_args]
     compiled = fn.lower(params, *shapes).compile()
     input_bytes = sum(math.prod(a.shape) * a.dtype.itemsize for a in shapes) / n
     try:
@@ -248,13 +263,13 @@ def score_plays(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: bool = True,
     fn: Callable | None = None,
-    relational: bool = True,
+    spec: InputSpec = DEFAULT_INPUTS,
 ) -> dict[str, np.ndarray]:
     """Score the given plays of a `PlayStore`; NumPy arrays in the order of `play_indices`.
 
     `norm` is the training store's normalization (a checkpoint's `TrainedModel.norm`, default the
     store's own), so a model scores any store with the statistics it was trained with;
-    `relational` must be the model's `data.relational_features` (its input channels). The host
+    `spec` must be the model's derived input channels (`TrainedModel.inputs`). The host
     gathers raw frames; standardization and the derived channels run inside the one jitted call,
     whose plays are sharded over every local device. `fn` (default `raw_season_scorer`) is
     compiled for the whole season and, if that executable's measured memory exceeds
@@ -265,9 +280,7 @@ def score_plays(
     if play_indices.size == 0:
         raise ValueError("score_plays: no plays to score")
     norm = store.norm if norm is None else norm
-    fn = fn or raw_season_scorer(
-        model, norm, relational=relational, levels=levels, crps_levels=crps_levels
-    )
+    fn = fn or raw_season_scorer(model, norm, spec=spec, levels=levels, crps_levels=crps_levels)
     n_dev = jax.local_device_count()
     num_steps = int(-(-int(np.max(store.lengths[play_indices])) // 8) * 8)
     dims = {
@@ -289,7 +302,9 @@ def score_plays(
         chunk = play_indices[start : start + size]
         rows = index_batch(np.concatenate([chunk, np.full(size - len(chunk), -1)]), int(chunk[0]))
         raw = gather_raw(store, rows, num_steps)
-        out = compiled(params, raw.tracks, raw.presence, raw.lengths, raw.static, raw.yards)
+        out = compiled(
+            params, raw.tracks, raw.presence, raw.lengths, raw.static, raw.yards, raw.target_slot
+        )
         real = raw.weight > 0
         parts.append({k: np.asarray(v)[real] for k, v in out.items()})
     result = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -27,7 +27,7 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 from sbp_jax.config import Config, from_dict
-from sbp_jax.data import NormStats, PlayStore, input_feature_names
+from sbp_jax.data import InputSpec, NormStats, PlayStore
 from sbp_jax.model.network import PassModel
 
 WHICH = ("latest", "best")
@@ -68,24 +68,31 @@ class TrainedModel:
     step: int
     valid_nll: float | None
 
+    @property
+    def inputs(self) -> InputSpec:
+        """The derived input channels the model was trained with."""
+        return InputSpec.of(self.config.data)
+
 
 def saved_config(meta: dict, where: str | os.PathLike) -> Config:
-    """The config a checkpoint was trained with; a missing `data.relational_features` (older
-    checkpoints) means the 8 raw input channels only."""
+    """The config a checkpoint was trained with; a missing `data.relational_features` or
+    `data.target_features` (older checkpoints) means those channels were not built."""
     raw = dict(meta["config"])
-    raw["data"] = {"relational_features": False, **raw.get("data", {})}
+    raw["data"] = {"relational_features": False, "target_features": False, **raw.get("data", {})}
     return from_dict(raw, source=f"{where} (meta.config)")
 
 
 def check_input_names(store_meta: dict, config: Config, where: str | os.PathLike) -> None:
     """Raise ValueError if the input channels a checkpoint recorded differ from those this code
-    builds for its config (e.g. the relational channels changed since it was trained)."""
-    built = list(input_feature_names(config.data.relational_features))
+    builds for its config (e.g. the derived channels changed since it was trained)."""
+    spec = InputSpec.of(config.data)
+    built = list(spec.names)
     saved = store_meta.get("input_names", built)  # not recorded by older checkpoints
     if saved != built:
         raise ValueError(
             f"{where}: the checkpoint was trained on input channels {saved}, but "
-            f"data.relational_features={config.data.relational_features} now builds {built}; "
+            f"data.relational_features={spec.relational} and data.target_features={spec.target} "
+            f"now build {built}; "
             "retrain, or use the code version it was trained with"
         )
 

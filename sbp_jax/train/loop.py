@@ -33,6 +33,7 @@ from sbp_jax.config import (
 )
 from sbp_jax.data import (
     BatchIterator,
+    InputSpec,
     Normalizer,
     NormStats,
     PlayStore,
@@ -219,7 +220,7 @@ def prepare(cfg: Config, store: PlayStore, workdir: str | os.PathLike) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
     _check_batch_sizes(cfg)
     splits = split_games(cfg, store)
-    smeta = store_meta(store, cfg.data.relational_features)
+    smeta = store_meta(store, InputSpec.of(cfg.data))
     state = create_train_state(cfg, num_static=len(store.static_names))
     ckpt = Checkpoints(workdir)
     meta: dict[str, Any] = {

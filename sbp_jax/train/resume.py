@@ -9,18 +9,18 @@ import jax
 import numpy as np
 
 from sbp_jax.config import RESUMABLE_CHANGES, Config, ConfigError, changed_keys
-from sbp_jax.data import PlayStore, input_feature_names
+from sbp_jax.data import InputSpec, PlayStore
 from sbp_jax.model.trained import check_input_names, saved_config
 from sbp_jax.train.checkpoint import Checkpoints
 from sbp_jax.train.step import TrainState
 
 
-def store_meta(store: PlayStore, relational: bool) -> dict[str, Any]:
+def store_meta(store: PlayStore, spec: InputSpec) -> dict[str, Any]:
     """What a checkpoint records about the training store and the model's input channels
     (checked on resume and scoring)."""
     return {
         "feature_names": list(store.feature_names),
-        "input_names": list(input_feature_names(relational)),
+        "input_names": list(spec.names),
         "static_names": list(store.static_names),
         "format_version": int(store.format_version),
         "release": str(getattr(store, "release", "")),

@@ -29,9 +29,8 @@ from flax import struct
 from sbp_jax.config import Config
 from sbp_jax.data import device
 from sbp_jax.data.batching import IndexBatch
-from sbp_jax.data.inputs import Batch, Normalizer, RawBatch, model_inputs
+from sbp_jax.data.inputs import DEFAULT_INPUTS, Batch, InputSpec, Normalizer, RawBatch, model_inputs
 from sbp_jax.data.layout import N_SLOTS
-from sbp_jax.data.relational import input_feature_names
 from sbp_jax.model.likelihood import nll
 from sbp_jax.model.network import PassModel
 from sbp_jax.train.loss import masked_sum
@@ -47,7 +46,7 @@ class TrainState(struct.PyTreeNode):
     rng: jax.Array  # uint32 raw key data; dropout keys are folded from it with step and device
     model: PassModel = struct.field(pytree_node=False)
     tx: optax.GradientTransformation = struct.field(pytree_node=False)
-    relational: bool = struct.field(pytree_node=False, default=True)  # input channels built
+    inputs: InputSpec = struct.field(pytree_node=False, default=DEFAULT_INPUTS)  # channels built
 
     def arrays(self) -> dict[str, Any]:
         """The checkpointable part."""
@@ -74,11 +73,11 @@ def init_params(model: PassModel, num_features: int, num_static: int, key: jax.A
 
 def create_train_state(cfg: Config, num_static: int) -> TrainState:
     """Fresh state for `cfg.train.seed` (host arrays; replicate before pmapping); the input width
-    follows `cfg.data.relational_features`."""
+    follows the config's derived channels (`InputSpec`)."""
     init_key, train_key = jax.random.split(jax.random.key(cfg.train.seed))
     model = PassModel(cfg.model)
     tx = make_optimizer(cfg.train)
-    num_features = len(input_feature_names(cfg.data.relational_features))
+    num_features = len(InputSpec.of(cfg.data).names)
     params = init_params(model, num_features, num_static, init_key)
     return TrainState(
         step=jnp.zeros((), jnp.int32),
@@ -87,7 +86,7 @@ def create_train_state(cfg: Config, num_static: int) -> TrainState:
         rng=jax.random.key_data(train_key),
         model=model,
         tx=tx,
-        relational=cfg.data.relational_features,
+        inputs=InputSpec.of(cfg.data),
     )
 
 
@@ -175,7 +174,7 @@ def step_inputs(
 ) -> Batch:
     """The model-ready batch of a step's plays (gathered on the device when resident)."""
     raw = plays if data.store is None else device.gather(data.store, plays, num_steps)
-    return model_inputs(raw, data.norm, relational=state.relational)
+    return model_inputs(raw, data.norm, spec=state.inputs)
 
 
 def train_steps(
