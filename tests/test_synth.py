@@ -430,10 +430,10 @@ def test_ids_consistent_across_files(tiny, tracks):
 
 @pytest.mark.parametrize("fmt", ["bdb2023", "bdb2026"])
 def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch, fmt):
-    from sbp_jax.synth import tracking
+    from sbp_jax.synth import frames
 
     calls = []
-    real_render = tracking.render
+    real_render = frames.render
 
     def failing_render(*args, **kwargs):
         calls.append(1)
@@ -441,8 +441,8 @@ def test_failure_mid_week_leaves_no_partial_file(tmp_path, monkeypatch, fmt):
             raise RuntimeError("disk on fire")
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(tracking, "render", failing_render)
-    monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 8)
+    monkeypatch.setattr(frames, "render", failing_render)
+    monkeypatch.setattr("sbp_jax.synth.tracking.CHUNK_PLAYS", 8)
     with pytest.raises(RuntimeError, match="disk on fire"):
         generate_league(tmp_path, fmt=fmt, **TINY)
     assert not list(tmp_path.rglob("*.csv")) and not list(tmp_path.rglob(".*"))

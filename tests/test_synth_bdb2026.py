@@ -251,7 +251,7 @@ def test_deterministic_and_cli(tmp_path):
 def test_chunking_does_not_move_anyone(tmp_path, monkeypatch):
     """Chunks of 3 plays (many ending in a sack or scramble) give the same positions."""
     generate_league(tmp_path / "whole", fmt="bdb2026", **TINY)
-    monkeypatch.setattr("sbp_jax.synth.generate.CHUNK_PLAYS", 3)
+    monkeypatch.setattr("sbp_jax.synth.tracking.CHUNK_PLAYS", 3)
     generate_league(tmp_path / "chunked", fmt="bdb2026", **TINY)
     for name in ("input_2021_w01.csv", "output_2021_w01.csv"):
         whole, chunked = (read(tmp_path / d / "train" / name) for d in ("whole", "chunked"))

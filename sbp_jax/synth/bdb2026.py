@@ -1,12 +1,10 @@
-"""The Big Data Bowl 2026 layout: file schemas and the builders of their columns.
+"""The Big Data Bowl 2026 layout: which plays and players are in the files, and the per-play
+``supplementary_data.csv`` (its schema and the builder of its columns).
 
-``train/input_{season}_w{NN}.csv`` holds tracking from the snap (frame 1) to the release (the last
-input frame) of the players relevant to the pass (passer, targeted receiver, other route runners,
-coverage defenders; never linemen, never the ball, no events); ``train/output_...`` the positions
-of the players to predict during the ball's flight (frames 1..num_frames_output, the last one the
-arrival); ``supplementary_data.csv`` one row per play. Only targeted passes with at least 0.5 s
-of flight are in the files (the release also leaves out quick passes and throwaways; sacks and
-scrambles have no pass).
+The layout's tracking (``train/input_*`` from the snap to the release of the players relevant to
+the pass, ``train/output_*`` the players to predict during the flight) is tracking_bdb2026.py.
+Only targeted passes with at least 0.5 s of flight are in the files (the release also leaves out
+quick passes and throwaways; sacks and scrambles have no pass).
 """
 
 from __future__ import annotations
@@ -14,20 +12,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pyarrow as pa
 
 from sbp_jax.synth import expected_points as EP
 from sbp_jax.synth import league as L
 from sbp_jax.synth.tables import PlayFacts
-from sbp_jax.synth.tracking import Frames
 
 # fmt: off
-INPUT_HEADER = (
-    "game_id", "play_id", "player_to_predict", "nfl_id", "frame_id", "play_direction",
-    "absolute_yardline_number", "player_name", "player_height", "player_weight",
-    "player_birth_date", "player_position", "player_side", "player_role", "x", "y", "s", "a",
-    "dir", "o", "num_frames_output", "ball_land_x", "ball_land_y")
-OUTPUT_HEADER = ("game_id", "play_id", "nfl_id", "frame_id", "x", "y")
 SUPPLEMENTARY_HEADER = (
     "game_id", "season", "week", "game_date", "game_time_eastern", "home_team_abbr",
     "visitor_team_abbr", "play_id", "play_description", "quarter", "game_clock", "down",
@@ -55,15 +45,6 @@ COVERAGE_TYPES = {
     "Quarters": "COVER_4_ZONE",
     "Cover-6": "COVER_6_ZONE",
 }
-_BOOL = pa.array(["False", "True"])
-_SIDES = pa.array(["Offense", "Defense"])
-_ROLE_NAMES = pa.array(ROLES)
-_DIRECTIONS = pa.array(["right", "left"])
-
-
-def file_names(season: int, week: int) -> tuple[str, str]:
-    """(input, output) tracking file names of a week, under train/."""
-    return f"input_{season}_w{week:02d}.csv", f"output_{season}_w{week:02d}.csv"
 
 
 def roles(keep_N: np.ndarray, target_slot_N: np.ndarray, blitz_N: np.ndarray) -> np.ndarray:
@@ -78,93 +59,6 @@ def roles(keep_N: np.ndarray, target_slot_N: np.ndarray, blitz_N: np.ndarray) ->
     role[blitz_N, L.BLITZER] = -1
     role[~keep_N] = -1
     return role
-
-
-class ChunkPlays(NamedTuple):
-    """Per-play facts of a rendered chunk ([P] arrays)."""
-
-    game_id: np.ndarray
-    play_id: np.ndarray
-    ids_Px22: np.ndarray
-    role_Px22: np.ndarray
-    predict_Px22: np.ndarray  # bool: player_to_predict
-    flip: np.ndarray
-    los_x: np.ndarray  # absolute_yardline_number
-    n_frames: np.ndarray  # rendered frames (from 10 frames before the snap)
-    n_release: np.ndarray  # frames from the snap to the release
-    n_flight: np.ndarray  # frames from the release to the arrival
-
-
-def _player_rows(
-    include_Px22: np.ndarray, ids_Px22: np.ndarray, first_m_P: np.ndarray, n_f_P: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """Rows ordered by play, player (nflId ascending), frame: (play, slot, rendered frame row m,
-    frame_id 1..n_f) for the included players of each play over n_f frames from first_m."""
-    count_P = include_Px22.sum(1)
-    order_Px22 = np.argsort(np.where(include_Px22, ids_Px22, np.iinfo(np.int64).max), 1)
-    rows_P = count_P * n_f_P
-    p = np.repeat(np.arange(count_P.shape[0]), rows_P)
-    q = np.arange(p.shape[0]) - np.repeat(np.cumsum(rows_P) - rows_P, rows_P)
-    rank, f = np.divmod(q, n_f_P[p])
-    return p, order_Px22[p, rank], first_m_P[p] + f, f + 1
-
-
-def _snap_rows(cp: ChunkPlays, pre_snap_frames: int) -> np.ndarray:
-    """Rendered frame row of each play's snap."""
-    return np.cumsum(cp.n_frames) - cp.n_frames + pre_snap_frames
-
-
-def input_columns(
-    frames: Frames, cp: ChunkPlays, players: dict[str, np.ndarray], pre_snap_frames: int
-) -> dict[str, pa.Array | np.ndarray]:
-    """train/input rows of a chunk: snap to release of the passer, route runners and coverage."""
-    snap_P = _snap_rows(cp, pre_snap_frames)
-    p, slot, m, frame_id = _player_rows(cp.role_Px22 >= 0, cp.ids_Px22, snap_P, cp.n_release + 1)
-    in_files_P = (cp.role_Px22 >= 0).any(1)  # plays left out may end before n_flight frames
-    land_P = frames.xy_Mx23x2[np.where(in_files_P, snap_P + cp.n_release + cp.n_flight, 0), 22]
-    nfl = cp.ids_Px22[p, slot]
-    who = pa.array(nfl - players["nflId"][0])
-    info = {k: pa.array(players[k]).take(who) for k in ("displayName", "height", "birthDate")}
-    return {
-        "game_id": cp.game_id[p],
-        "play_id": cp.play_id[p],
-        "player_to_predict": _BOOL.take(pa.array(cp.predict_Px22[p, slot].astype(np.int64))),
-        "nfl_id": nfl,
-        "frame_id": frame_id,
-        "play_direction": _DIRECTIONS.take(pa.array(cp.flip[p].astype(np.int64))),
-        "absolute_yardline_number": cp.los_x[p],
-        "player_name": info["displayName"],
-        "player_height": info["height"],
-        "player_weight": pa.array(players["weight"]).take(who),
-        "player_birth_date": info["birthDate"],
-        "player_position": pa.array(players["officialPosition"]).take(who),
-        "player_side": _SIDES.take(pa.array((slot >= 11).astype(np.int64))),
-        "player_role": _ROLE_NAMES.take(pa.array(cp.role_Px22[p, slot])),
-        "x": frames.xy_Mx23x2[m, slot, 0],
-        "y": frames.xy_Mx23x2[m, slot, 1],
-        "s": frames.s_Mx23[m, slot],
-        "a": frames.a_Mx23[m, slot],
-        "dir": frames.dir_Mx22[m, slot],
-        "o": frames.o_Mx22[m, slot],
-        "num_frames_output": cp.n_flight[p],
-        "ball_land_x": land_P[p, 0],
-        "ball_land_y": land_P[p, 1],
-    }
-
-
-def output_columns(frames: Frames, cp: ChunkPlays, pre_snap_frames: int) -> dict[str, np.ndarray]:
-    """train/output rows of a chunk: the players to predict during the flight (frame 1 = the
-    first frame after the release, the last = the arrival)."""
-    first_P = _snap_rows(cp, pre_snap_frames) + cp.n_release + 1
-    p, slot, m, frame_id = _player_rows(cp.predict_Px22, cp.ids_Px22, first_P, cp.n_flight)
-    return {
-        "game_id": cp.game_id[p],
-        "play_id": cp.play_id[p],
-        "nfl_id": cp.ids_Px22[p, slot],
-        "frame_id": frame_id,
-        "x": frames.xy_Mx23x2[m, slot, 0],
-        "y": frames.xy_Mx23x2[m, slot, 1],
-    }
 
 
 class PassCharting(NamedTuple):

@@ -220,24 +220,24 @@ def build_league(rng: np.random.Generator, n_teams: int) -> League:
     quality_Tx23[:, QB] = rng.normal(0.0, 1.0, n_teams)  # starters
     quality_Tx23[:, 22] = rng.normal(-0.8, 0.6, n_teams)  # backups
 
-    pos_P = np.tile(np.array(positions), n_teams)
-    height_mean_P = np.array([_BODY[p][0] for p in pos_P], dtype=float)
-    weight_mean_P = np.array([_BODY[p][1] for p in pos_P], dtype=float)
-    height_P = np.round(height_mean_P + rng.normal(0, 1.5, n_players)).astype(int)
-    weight_P = np.round(weight_mean_P + rng.normal(0, 10, n_players)).astype(int)
-    birth_P = np.datetime64("1990-01-01") + rng.integers(0, 12 * 365, n_players).astype(
+    pos_R = np.tile(np.array(positions), n_teams)  # one per players.csv row
+    height_mean_R = np.array([_BODY[p][0] for p in pos_R], dtype=float)
+    weight_mean_R = np.array([_BODY[p][1] for p in pos_R], dtype=float)
+    height_R = np.round(height_mean_R + rng.normal(0, 1.5, n_players)).astype(int)
+    weight_R = np.round(weight_mean_R + rng.normal(0, 10, n_players)).astype(int)
+    birth_R = np.datetime64("1990-01-01") + rng.integers(0, 12 * 365, n_players).astype(
         "timedelta64[D]"
     )
-    first_P = np.array(_FIRST)[rng.integers(0, len(_FIRST), n_players)]
-    last_P = np.array(_LAST)[rng.integers(0, len(_LAST), n_players)]
+    first_R = np.array(_FIRST)[rng.integers(0, len(_FIRST), n_players)]
+    last_R = np.array(_LAST)[rng.integers(0, len(_LAST), n_players)]
     players = {
         "nflId": nfl_id_Tx23.ravel(),
-        "height": np.array([f"{h // 12}-{h % 12}" for h in height_P]),
-        "weight": weight_P,
-        "birthDate": birth_P.astype(str),
+        "height": np.array([f"{h // 12}-{h % 12}" for h in height_R]),
+        "weight": weight_R,
+        "birthDate": birth_R.astype(str),
         "collegeName": np.array(_COLLEGES)[rng.integers(0, len(_COLLEGES), n_players)],
-        "officialPosition": pos_P,
-        "displayName": np.char.add(np.char.add(first_P, " "), last_P),
+        "officialPosition": pos_R,
+        "displayName": np.char.add(np.char.add(first_R, " "), last_R),
     }
     jersey_lo_23 = np.array([_JERSEY[p][0] for p in positions])
     jersey_hi_23 = np.array([_JERSEY[p][1] for p in positions])

@@ -15,6 +15,7 @@ from sbp_jax.synth.world import World, draw_from_mix
 
 FPS = 10
 PRE_SNAP_FRAMES = 10  # frames 1..10 precede the snap; the snap is frame 11
+SNAP_FRAME = PRE_SNAP_FRAMES + 1
 PRESSURE_RADIUS = 2.5  # a defender this close to the passer at release = pressure
 CROWD_RADIUS = 3.0
 
@@ -133,8 +134,8 @@ def sample_timing(
 def choose_target(
     rng: np.random.Generator,
     world: World,
-    sep_NxR: np.ndarray,
-    depth_NxR: np.ndarray,
+    sep_Nx5: np.ndarray,
+    depth_Nx5: np.ndarray,
     skill_N: np.ndarray,
     first_read_N: np.ndarray,
 ) -> np.ndarray:
@@ -149,18 +150,18 @@ def choose_target(
     starts at the pre-snap primary read, then goes deep to short.
     """
     skill_c = np.clip(skill_N, -2, 2)
-    sep_c = np.minimum(sep_NxR, 6.0)
+    sep_c = np.minimum(sep_Nx5, 6.0)
     if world.read == "open":
-        util = (1.0 + world.read_skill * skill_c)[:, None] * sep_c + world.read_depth * depth_NxR
-        gumbel = -np.log(-np.log(rng.random(sep_NxR.shape)))
+        util = (1.0 + world.read_skill * skill_c)[:, None] * sep_c + world.read_depth * depth_Nx5
+        gumbel = -np.log(-np.log(rng.random(sep_Nx5.shape)))
         return np.argmax(util / world.read_temperature + gumbel, axis=1)
     noise = world.read_noise * np.exp(-world.read_skill * skill_c)
-    seen = sep_c + noise[:, None] * rng.normal(size=sep_NxR.shape)
+    seen = sep_c + noise[:, None] * rng.normal(size=sep_Nx5.shape)
     best = np.argmax(seen, axis=1)
-    rows = np.arange(sep_NxR.shape[0])
+    rows = np.arange(sep_Nx5.shape[0])
     if world.read == "primary":
         return np.where(seen[rows, first_read_N] >= world.read_open, first_read_N, best)
-    rank = np.where(np.arange(sep_NxR.shape[1]) == first_read_N[:, None], np.inf, depth_NxR)
+    rank = np.where(np.arange(sep_Nx5.shape[1]) == first_read_N[:, None], np.inf, depth_Nx5)
     order = np.argsort(-rank, axis=1, kind="stable")  # primary read, then deepest first
     open_in_order = np.take_along_axis(seen, order, 1) >= world.read_open
     first = order[rows, np.argmax(open_in_order, axis=1)]

@@ -1,6 +1,6 @@
 """The playbook: formations (where the five eligible receivers line up), the route tree and the zone
 coverage shells, with the labels the charting files use for them. Worlds (world.py) choose mixes
-of these by name; tracking.py turns them into paths.
+of these by name; paths.py turns them into paths.
 
 Receivers are always, in lineup order, RB, TE, WR1, WR2, WR3 (see league.RECEIVERS); the roster is
 11 personnel (1 RB, 1 TE, 3 WR) and a formation only moves them. Lateral offsets ``dy`` are from
@@ -80,7 +80,16 @@ FORMATIONS: dict[str, Formation] = {
     ),
 }
 
+ALIGN_Fx5x6 = np.array([f.align_5x6 for f in FORMATIONS.values()], float)
 ON_LINE_DEPTH = 2.0  # receivers within this depth of the line count in receiver_alignment
+
+
+def receiver_spots(formation_N: np.ndarray, shotgun_N: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(depth behind the line, dy from the ball) [N, 5] of the receivers in each play's formation,
+    in shotgun or under center (before the wide and slot receivers' lateral jitter)."""
+    align = ALIGN_Fx5x6[formation_N]
+    gun = shotgun_N[:, None]
+    return np.where(gun, align[..., 0], align[..., 2]), np.where(gun, align[..., 1], align[..., 3])
 
 
 def receiver_alignment(depth_Nx5: np.ndarray, dy_Nx5: np.ndarray) -> np.ndarray:

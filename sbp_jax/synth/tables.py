@@ -1,19 +1,16 @@
-"""The Big Data Bowl 2023 file schemas and the builders of their columns from simulated plays."""
+"""The Big Data Bowl 2023 tables (plays, games, players, PFF scouting) and the ground truth of
+both formats: their schemas and the builders of their columns from simulated plays. The tracking
+file is tracking_bdb2023.py."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from sbp_jax.synth import league as L
-from sbp_jax.synth.tracking import Frames
 
 # fmt: off
-TRACKING_HEADER = ("gameId", "playId", "nflId", "frameId", "time", "jerseyNumber", "team",
-                   "playDirection", "x", "y", "s", "a", "dis", "o", "dir", "event")
 PLAYS_HEADER = (
     "gameId", "playId", "playDescription", "quarter", "down", "yardsToGo", "possessionTeam",
     "defensiveTeam", "yardlineSide", "yardlineNumber", "gameClock", "preSnapHomeScore",
@@ -34,19 +31,11 @@ TRUTH_PLAYS_HEADER = (
     "gameId", "playId", "passer_nflId", "snap_frameId", "release_frameId", "passResult", "yards",
     "air_yards", "pressure", "true_percentile", "true_cdf_below", "true_pmf", "target_nflId",
     "separation", "time_to_throw")
-EVENTS = (
-    "None", "ball_snap", "autoevent_ballsnap", "pass_forward", "pass_shovel",
-    "autoevent_passforward", "pass_arrived", "pass_outcome_caught", "pass_outcome_incomplete",
-    "pass_outcome_interception", "qb_sack", "qb_strip_sack", "run")
 _COVERAGES = (("Cover-1", "Man"), ("Cover-3", "Zone"), ("Cover-2", "Zone"), ("Quarters", "Zone"),
               ("Cover-6", "Zone"), ("2-Man", "Man"), ("Cover-0", "Man"))
 # fmt: on
-EV = {name: i for i, name in enumerate(EVENTS)}
 _COVERAGE_P = (0.3, 0.3, 0.12, 0.13, 0.07, 0.04, 0.04)
 _FORMATIONS_GUN = ("SHOTGUN", "EMPTY", "PISTOL")
-_TEAM_NAMES = pa.array(["home", "away", "football"])
-_DIRECTIONS = pa.array(["right", "left"])
-_EVENT_NAMES = pa.array(EVENTS)
 
 
 class PlayFacts(NamedTuple):
@@ -295,51 +284,4 @@ def scouting_table(rng: np.random.Generator, pf: PlayFacts) -> dict[str, np.ndar
         "pff_nflIdBlockedPlayer": flag(pf.ids_Nx22[:, blocks], blocker),
         "pff_blockType": masked(np.full((n, 22), "PP"), blocker).ravel(),
         "pff_backFieldBlock": flag(np.zeros((n, 22)), blocker),
-    }
-
-
-def tracking_columns(
-    frames: Frames,
-    n_frames_P: np.ndarray,
-    game_id_P: np.ndarray,
-    play_id_P: np.ndarray,
-    ids_Px22: np.ndarray,
-    jersey_Px22: np.ndarray,
-    team_Px22: np.ndarray,
-    flip_P: np.ndarray,
-    base_ms_P: np.ndarray,
-    events_M: np.ndarray,
-) -> dict[str, pa.Array | np.ndarray]:
-    """Tracking columns of a rendered chunk in the release's row order: play, player by nflId
-    (the ball last), frame. team_Px22: 0 home, 1 away; events_M: indices into EVENTS."""
-    n_p = n_frames_P.shape[0]
-    order_Px23 = np.concatenate([np.argsort(ids_Px22, 1), np.full((n_p, 1), 22)], 1)
-    starts_P = np.cumsum(n_frames_P) - n_frames_P
-    rows_P = 23 * n_frames_P
-    p = np.repeat(np.arange(n_p), rows_P)
-    q = np.arange(p.shape[0]) - np.repeat(np.cumsum(rows_P) - rows_P, rows_P)
-    rank, f = np.divmod(q, n_frames_P[p])
-    slot = order_Px23[p, rank]
-    m = starts_P[p] + f
-    ms_M = base_ms_P[frames.play_M] + 100 * frames.f_M
-    time_M = pc.strftime(pa.array(ms_M, pa.timestamp("ms")), format="%Y-%m-%dT%H:%M:%S")
-    ball = slot == 22
-    s22 = np.minimum(slot, 21)
-    return {
-        "gameId": game_id_P[p],
-        "playId": play_id_P[p],
-        "nflId": pa.array(ids_Px22[p, s22], mask=ball),
-        "frameId": f + 1,
-        "time": time_M.take(pa.array(m)),
-        "jerseyNumber": pa.array(jersey_Px22[p, s22], mask=ball),
-        "team": _TEAM_NAMES.take(pa.array(np.where(ball, 2, team_Px22[p, s22]))),
-        "playDirection": _DIRECTIONS.take(pa.array(flip_P[p].astype(np.int64))),
-        "x": frames.xy_Mx23x2[m, slot, 0],
-        "y": frames.xy_Mx23x2[m, slot, 1],
-        "s": frames.s_Mx23[m, slot],
-        "a": frames.a_Mx23[m, slot],
-        "dis": frames.dis_Mx23[m, slot],
-        "o": pa.array(frames.o_Mx22[m, s22], mask=ball),
-        "dir": pa.array(frames.dir_Mx22[m, s22], mask=ball),
-        "event": _EVENT_NAMES.take(pa.array(events_M[m])),
     }

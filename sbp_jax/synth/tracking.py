@@ -1,456 +1,79 @@
-"""Player and ball trajectories, and their 10 Hz tracking frames.
-
-Coordinates here are *normalized*: the offense moves toward +x, the line of scrimmage is at x = los.
-Each player follows a piecewise-linear path through a few waypoints (alignment, dropback, route
-stem and break, rush lane, ...); man-coverage defenders follow their receiver's path with a time
-lag and a drifting offset. Raw paths are clipped to the field and smoothed with a causal 0.8 s
-moving average, so positions are continuous and speeds/accelerations bounded, and positions before
-a time depend only on the plan up to that time (post-release corrections cannot leak into pre-
-release frames). Speeds, accelerations, distances and directions are all derived from the (rounded)
-positions.
-"""
+"""A week's tracking files, whatever the format: the plays rendered CHUNK_PLAYS at a time (the same
+frames in every layout) and streamed to the format's CSVs, each renamed into place only when the
+whole week went through; and the row order the releases share (play, player by nflId, frame)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
-from sbp_jax.synth import league as L
-from sbp_jax.synth.play import FPS, Design
-from sbp_jax.synth.playbook import FORMATIONS, ROUTE_NAMES, LANDMARKS_Zx7x2, ROUTE_TABLE_Rx6
-from sbp_jax.synth.world import World, draw_from_mix
+from sbp_jax.synth import frames
+from sbp_jax.synth.frames import first_rows
+from sbp_jax.synth.play import PRE_SNAP_FRAMES
+from sbp_jax.synth.simulate import Simulated
+from sbp_jax.synth.writer import StreamingCSV
 
-FIELD_X, FIELD_Y = 120.0, 53.3
-MARGIN = 0.3
-SMOOTH_OFFSETS = np.arange(0.0, -0.75, -0.1)  # causal moving average over 0.8 s
-K = 6  # waypoints per player path
-FAR = 30.0  # a time after every play's end
-ALIGN_Fx5x6 = np.array([f.align_5x6 for f in FORMATIONS.values()], float)
-COVER_SLOTS = np.arange(15, 22)  # LOLB, MLB, ROLB, LCB, RCB, FS, SS: man or zone coverage
-ZONE_DROP_SPEED = 6.5  # yd/s to the landmark
-ZONE_CUSHION = 2.0  # yd a zone defender keeps off the receiver he closes on (x cushion_scale)
+CHUNK_PLAYS = 256
+_DIRECTIONS = pa.array(["right", "left"])
+Columns = Mapping[str, np.ndarray | pa.Array]
 
 
-class Paths(NamedTuple):
-    """Per-play path plans for the 22 slots (S = 22, K waypoints)."""
-
-    wt_NxSxK: np.ndarray
-    wxy_NxSxKx2: np.ndarray
-    lag_NxS: np.ndarray  # man coverage: the defender runs his receiver's path this late
-    off0_NxSx2: np.ndarray  # man coverage offset at the snap ...
-    off1_NxSx2: np.ndarray  # ... drifting linearly to this one
-    tcov_NxS: np.ndarray  # ... over this many seconds
-    route_Nx5: np.ndarray  # receivers' routes (RB, TE, WR1..3): indices into playbook.ROUTES
-
-
-def _stack(times: list, points: list) -> tuple[np.ndarray, np.ndarray]:
-    """Waypoint lists -> ([N, K], [N, K, 2]), padded by repeating the last waypoint later on."""
-    n = np.broadcast_shapes(*[np.shape(p)[:-1] for p in points])[0]
-    times = [np.broadcast_to(np.asarray(t, float), (n,)) for t in times]
-    points = [np.broadcast_to(np.asarray(p, float), (n, 2)) for p in points]
-    while len(times) < K:
-        times.append(times[-1] + FAR)
-        points.append(points[-1])
-    return np.stack(times, 1), np.stack(points, 1)
-
-
-def _interp(
-    wt_MxSxK: np.ndarray,
-    wxy_MxSxKx2: np.ndarray,
-    t_MxS: np.ndarray,
-    step_MxSxKx2: np.ndarray | None = None,
-) -> np.ndarray:
-    """Piecewise-linear path position at times t, clamped at both ends: the first waypoint plus
-    each segment's displacement (``step``, precomputable) times the clipped fraction covered."""
-    if step_MxSxKx2 is None:
-        step_MxSxKx2 = np.diff(wxy_MxSxKx2, axis=-2)
-    t0, t1 = wt_MxSxK[..., :-1], wt_MxSxK[..., 1:]
-    frac = np.clip((t_MxS[..., None] - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
-    return wxy_MxSxKx2[..., 0, :] + np.einsum("...k,...kd->...d", frac, step_MxSxKx2)
-
-
-def positions_at(paths: Paths, idx_M: np.ndarray, t_M: np.ndarray) -> np.ndarray:
-    """Smoothed positions [M, 22, 2] of play idx_M[m] at time t_M[m] (s after the snap): the mean
-    of the field-clipped raw plan over the causal smoothing window."""
-    wt, wxy = paths.wt_NxSxK[idx_M], paths.wxy_NxSxKx2[idx_M]
-    lag, tcov = paths.lag_NxS[idx_M], paths.tcov_NxS[idx_M]
-    off0 = paths.off0_NxSx2[idx_M]
-    drift = paths.off1_NxSx2[idx_M] - off0
-    lo, hi = np.array([MARGIN, MARGIN]), np.array([FIELD_X - MARGIN, FIELD_Y - MARGIN])
-    step = np.diff(wxy, axis=-2)
-    total = np.zeros(wxy.shape[:2] + (2,))
-    for d in SMOOTH_OFFSETS:
-        t = (t_M + d)[:, None]
-        cover = np.clip(t / tcov, 0.0, 1.0)[..., None]
-        raw = _interp(wt, wxy, t - lag, step) + off0 + cover * drift
-        total += np.clip(raw, lo, hi)
-    return total / len(SMOOTH_OFFSETS)
-
-
-def build_paths(
+def stream_week(
     rng: np.random.Generator,
-    wrng: np.random.Generator,
-    world: World,
-    design: Design,
-    los_N: np.ndarray,
-    center_N: np.ndarray,
-    blitz_N: np.ndarray,
-    play_action_N: np.ndarray,
-    t_pressure_N: np.ndarray,
-    t_release_N: np.ndarray,
-    kind_N: np.ndarray,
-    rec_q_Nx5: np.ndarray,
-    cov_q_Nx5: np.ndarray,
-    primary_N: np.ndarray,
-) -> Paths:
-    """Plans every player's path for each play (normalized coordinates); primary_N (0..3) is the
-    defensive lineman who reaches the passer at t_pressure. ``rng`` is the week's stream, ``wrng``
-    the world stream (draws the original generator did not make)."""
-    n = los_N.shape[0]
-    shotgun_N = design.shotgun
-    los, c = los_N.astype(float), center_N
-    xy = lambda x, y: np.stack(np.broadcast_arrays(x, y), -1)  # noqa: E731
-    wt = np.zeros((n, L.N_SLOTS, K))
-    wxy = np.zeros((n, L.N_SLOTS, K, 2))
-
-    # Quarterback: alignment, drop, set/step up, then hold, scramble or go down.
-    qb_a = xy(np.where(shotgun_N, los - 5.0, los - 1.2), c)
-    t_drop = np.where(shotgun_N, 0.6, 1.1)
-    drop = xy(los - 7.0 - rng.uniform(0, 1, n), c + rng.normal(0, 0.5, n))
-    t_set = np.maximum(t_drop + 0.3, t_release_N - 0.3)
-    setp = drop + xy(0.6, rng.normal(0, 0.4, n))
-    side = np.where(rng.random(n) < 0.5, 1.0, -1.0)
-    after = np.where(
-        (kind_N == 2)[:, None],
-        setp + xy(9.0, 5.0 * side),
-        np.where((kind_N == 1)[:, None], setp + xy(-0.6, 0.0), setp + xy(0.3, 0.0)),
-    )
-    t_after = t_release_N + np.where(kind_N == 2, 2.0, 1.0)
-    wt[:, L.QB], wxy[:, L.QB] = _stack(
-        [-1.0, 0.0, t_drop, t_set, t_after], [qb_a, qb_a, drop, setp, after]
-    )
-
-    # Offensive line: set back into pass protection.
-    ol_dy = np.array([4.4, 2.2, 0.0, -2.2, -4.4])
-    for j, dy in zip(range(1, 6), ol_dy, strict=True):
-        a = xy(los - 1.0 - 0.3 * (abs(dy) > 4), c + dy)
-        wt[:, j], wxy[:, j] = _stack(
-            [-1.0, 0.0, 0.5, 2.0, 5.0],
-            [a, a, a + xy(-1.2, 0.0), a + xy(-2.5, -0.15 * dy), a + xy(-3.2, -0.25 * dy)],
-        )
-
-    # Receivers (RB, TE, WR1, WR2, WR3) line up in the play's formation and run routes from the
-    # world's trees.
-    align = ALIGN_Fx5x6[design.formation]
-    gun = shotgun_N[:, None]
-    zero = np.zeros(n)
-    jitter = np.stack(
-        [zero, zero, rng.uniform(-3, 3, n), rng.uniform(-3, 3, n), rng.uniform(-1, 1, n)], 1
-    )
-    rec_y = c[:, None] + np.where(gun, align[..., 1], align[..., 3]) + jitter * align[..., 4]
-    rec_a = xy(
-        los[:, None] - np.where(gun, align[..., 0], align[..., 2]),
-        np.clip(rec_y, 3.0, FIELD_Y - 3.0),
-    )  # [N, 5, 2]
-    route_id = np.concatenate(
-        [
-            draw_from_mix(wrng, world.rb_routes, ROUTE_NAMES, n)[:, None],
-            draw_from_mix(rng, world.te_routes, ROUTE_NAMES, n)[:, None],
-            draw_from_mix(rng, world.wr_routes, ROUTE_NAMES, 3 * n).reshape(n, 3),
-        ],
-        1,
-    )
-    route = ROUTE_TABLE_Rx6[route_id]  # [N, 5, 6]
-    lo, hi = route[..., 0] * world.route_depth_scale, route[..., 1] * world.route_depth_scale
-    depth = lo + rng.random((n, 5)) * (hi - lo)
-    depth = np.minimum(depth, (FIELD_X - 3.0) - los[:, None])
-    speed = np.array([5.6, 6.3, 7.2, 7.2, 7.0]) + 0.35 * rec_q_Nx5 + rng.normal(0, 0.25, (n, 5))
-    to_mid = np.where(rec_a[..., 1] < FIELD_Y / 2, 1.0, -1.0)
-    stem_y = rec_a[..., 1] + align[..., 5]  # backfield players release to the side
-    stem = xy(los[:, None] + depth, stem_y)
-    t1 = np.linalg.norm(stem - rec_a, axis=-1) / speed
-    ang = np.deg2rad(route[..., 2])
-    u = np.stack([np.cos(ang), np.sin(ang) * to_mid], -1)
-    v2 = np.where(route[..., 5] > 0, 1.2, speed * route[..., 4])[..., None]
-    p1 = stem + u * v2 * route[..., 3:4]
-    p2 = p1 + u * v2 * 8.0 * (1.0 - route[..., 5:6])
-    for r, j in enumerate(L.RECEIVERS):
-        wt[:, j], wxy[:, j] = _stack(
-            [-1.0, 0.0, t1[:, r], t1[:, r] + route[:, r, 3], t1[:, r] + route[:, r, 3] + 8.0],
-            [rec_a[:, r], rec_a[:, r], stem[:, r], p1[:, r], p2[:, r]],
-        )
-
-    # Man coverage: defender runs his receiver's path late, offset drifting from alignment to trail.
-    lag = np.zeros((n, L.N_SLOTS))
-    off0 = np.zeros((n, L.N_SLOTS, 2))
-    off1 = np.zeros((n, L.N_SLOTS, 2))
-    tcov = np.ones((n, L.N_SLOTS))
-    gap = rec_q_Nx5 - cov_q_Nx5
-    cushion = np.stack([xy(9.5, -2.0), xy(5.5, 1.0), xy(6.5, 0.0), xy(6.5, 0.0), xy(5.0, 0.5)])
-    def_a = (
-        rec_a
-        + cushion * world.cushion_scale
-        + xy(rng.uniform(-1, 1.5, (n, 5)), rng.normal(0, 0.6, (n, 5)))
-    )
-    def_a[..., 1] = np.clip(def_a[..., 1], 1.0, FIELD_Y - 1.0)
-    def_a[..., 0] = np.maximum(def_a[..., 0], los[:, None] + 1.5)  # onside at the snap
-    radius = rng.gamma(2.0, world.man_trail * np.exp(0.25 * gap))
-    trail = np.deg2rad(rng.normal(0, 80, (n, 5)))
-    wt[:, L.MAN_DEFENDERS] = wt[:, L.MAN_RECEIVERS]
-    wxy[:, L.MAN_DEFENDERS] = wxy[:, L.MAN_RECEIVERS]
-    lag[:, L.MAN_DEFENDERS] = np.clip(
-        world.man_lag + 0.12 * gap + rng.normal(0, 0.08, (n, 5)), 0.02, 0.5
-    )
-    man_lbs = np.intersect1d(L.MAN_DEFENDERS, L.LINEBACKERS)  # they bite on play action
-    lag[:, man_lbs] += world.play_action_bite * play_action_N[:, None]
-    off0[:, L.MAN_DEFENDERS] = def_a - rec_a
-    off1[:, L.MAN_DEFENDERS] = radius[..., None] * np.stack([np.cos(trail), np.sin(trail)], -1)
-    tcov[:, L.MAN_DEFENDERS] = rng.uniform(1.0, 1.6, (n, 5))
-
-    # Pass rush: engage the line, one rusher wins at t_pressure, others later; blitzer if blitzing.
-    qb_at = lambda t: _interp(wt[:, None, L.QB], wxy[:, None, L.QB], t[:, None])[:, 0]  # noqa: E731
-    rush_dy = np.array([5.0, 1.3, -1.3, -5.0, -5.0])
-    rush_slots = np.array([11, 12, 13, 14, L.BLITZER])
-    for r, (j, dy) in enumerate(zip(rush_slots, rush_dy, strict=True)):
-        a = xy(los + (1.0 if r < 4 else 4.5), c + dy)
-        t_arr = np.where(primary_N == r, t_pressure_N, t_pressure_N + rng.uniform(0.5, 3.0, n))
-        t_beat = np.maximum(0.7, t_arr - 0.7)
-        target = qb_at(t_arr) + xy(0.8, 0.3 * np.sign(dy))
-        w_t, w_p = _stack(
-            [-1.0, 0.0, 0.6, t_beat, t_arr],
-            [a, a, xy(los - 0.8, c + 0.8 * dy), xy(los - 2.0, c + 0.5 * dy), target],
-        )
-        if j == L.BLITZER:
-            zone = xy(los + 6.0, c + rng.normal(0, 2, n))
-            z_t, z_p = _stack([-1.0, 0.0, 1.2], [a, a, zone])
-            w_t = np.where(blitz_N[:, None], w_t, z_t)
-            w_p = np.where(blitz_N[:, None, None], w_p, z_p)
-        wt[:, j], wxy[:, j] = w_t, w_p
-
-    # Free safety: deep middle zone.
-    fs_a = xy(los + 13.0, c + rng.normal(0, 2, n))
-    deep = xy(los + 14.0 + rng.uniform(0, 4, n), c + rng.normal(0, 3, n))
-    wt[:, L.FREE_SAFETY], wxy[:, L.FREE_SAFETY] = _stack(
-        [-1.0, 0.0, 1.5, 3.5],
-        [fs_a, fs_a, deep, deep + xy(rng.normal(0, 1, n), rng.normal(0, 1.5, n))],
-    )
-
-    # Zone plays: the coverage defenders (the blitzer excepted) drop to the shell's landmarks.
-    zone = ~design.man[:, None] & ~((COVER_SLOTS == L.BLITZER) & blitz_N[:, None])  # [N, 7]
-    z_wt, z_wxy = _zone_plans(
-        wrng,
-        world,
-        design.shell,
-        play_action_N,
-        los,
-        c,
-        np.stack(
-            [def_a[:, 0], def_a[:, 1], xy(los + 4.5, c - 5.0), def_a[:, 2], def_a[:, 3], fs_a]
-            + [def_a[:, 4]],
-            1,
-        ),
-        wt[:, L.RECEIVERS],
-        wxy[:, L.RECEIVERS],
-        zone,
-    )
-    wt[:, COVER_SLOTS] = np.where(zone[..., None], z_wt, wt[:, COVER_SLOTS])
-    wxy[:, COVER_SLOTS] = np.where(zone[..., None, None], z_wxy, wxy[:, COVER_SLOTS])
-    lag[:, COVER_SLOTS] = np.where(zone, 0.0, lag[:, COVER_SLOTS])
-    off0[:, COVER_SLOTS] = np.where(zone[..., None], 0.0, off0[:, COVER_SLOTS])
-    off1[:, COVER_SLOTS] = np.where(zone[..., None], 0.0, off1[:, COVER_SLOTS])
-
-    wxy[..., 0] = np.clip(wxy[..., 0], MARGIN, FIELD_X - MARGIN)
-    wxy[..., 1] = np.clip(wxy[..., 1], MARGIN, FIELD_Y - MARGIN)
-    return Paths(wt, wxy, lag, off0, off1, tcov, route_id)
+    sim: Simulated,
+    files: Sequence[tuple[Path, tuple[str, ...]]],
+    chunk_columns: Callable[[np.ndarray, frames.Frames], Sequence[Columns]],
+) -> int:
+    """Renders the week's plays chunk by chunk and writes ``chunk_columns(idx_N, chunk)`` (one
+    table per file, for plays idx_N) to ``files`` ((path, header) pairs). On any failure every file
+    is aborted, so none is left behind. Returns the rows written."""
+    writers: list[StreamingCSV] = []
+    n = sim.n_frames.shape[0]
+    try:
+        for path, header in files:
+            writers.append(StreamingCSV(path, header))
+        for lo in range(0, n, CHUNK_PLAYS):
+            idx_N = np.arange(lo, min(lo + CHUNK_PLAYS, n))
+            chunk = frames.render(
+                rng,
+                sim.paths,
+                idx_N,
+                sim.n_frames[idx_N],
+                sim.los[idx_N],
+                sim.center[idx_N],
+                sim.flip[idx_N],
+                frames.Flight(*[v[idx_N] for v in sim.flight]),
+                PRE_SNAP_FRAMES,
+            )
+            for writer, columns in zip(writers, chunk_columns(idx_N, chunk), strict=True):
+                writer.write(columns)
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    for writer in writers:
+        writer.close()
+    return sum(writer.rows for writer in writers)
 
 
-def _zone_plans(
-    rng: np.random.Generator,
-    world: World,
-    shell_N: np.ndarray,
-    play_action_N: np.ndarray,
-    los_N: np.ndarray,
-    c_N: np.ndarray,
-    align_Nx7x2: np.ndarray,
-    rec_wt_Nx5xK: np.ndarray,
-    rec_wxy_Nx5xKx2: np.ndarray,
-    active_Nx7: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Zone paths of the seven coverage slots: from the alignment (linebackers first step up
-    for play_action_bite s on play action) to the shell's landmark, then, 1 and 2.5 s later,
-    zone_squeeze * e^{-(d / zone_radius)^2} of the way toward a point a cushion short of the
-    receiver matched to his landmark (d his distance from it; see _match; defenders left over
-    take the nearest receiver). Receivers far from every landmark run into holes. Only the
-    ``active`` slots (in zone coverage) match. Returns ([N, 7, K], [N, 7, K, 2])."""
-    n = los_N.shape[0]
-    land = LANDMARKS_Zx7x2[shell_N]
-    landmark = np.stack(
-        [
-            np.minimum(los_N[:, None] + land[..., 0], FIELD_X - 1.0),
-            np.clip(c_N[:, None] + land[..., 1] + rng.normal(0, 1.0, (n, 7)), 1.0, FIELD_Y - 1.0),
-        ],
-        -1,
-    )
-    is_lb = np.isin(COVER_SLOTS, L.LINEBACKERS)
-    bite = world.play_action_bite * play_action_N[:, None] * is_lb  # [N, 7]
-    t_bite = 0.05 + bite
-    stepped = align_Nx7x2 - 0.8 * (bite > 0)[..., None] * np.array([1.0, 0.0])
-    t_land = t_bite + np.linalg.norm(landmark - stepped, axis=-1) / ZONE_DROP_SPEED + 0.15
-    points = [align_Nx7x2, align_Nx7x2, stepped, landmark]
-    times = [np.full((n, 7), -1.0), np.zeros((n, 7)), t_bite, t_land]
-    for dt in (1.0, 2.5):
-        t = t_land + dt
-        rec = _interp(rec_wt_Nx5xK[:, None], rec_wxy_Nx5xKx2[:, None], t[..., None])  # [N,7,5,2]
-        dist = np.linalg.norm(rec - landmark[:, :, None], axis=-1)
-        near = np.where(active_Nx7, _match(np.where(active_Nx7[..., None], dist, np.inf)), -1)
-        near = np.where(near < 0, dist.argmin(-1), near)
-        gap = np.take_along_axis(dist, near[..., None], 2)[..., 0]
-        pull = world.zone_squeeze * np.exp(-((gap / world.zone_radius) ** 2))
-        receiver = np.take_along_axis(rec, near[..., None, None], 2)[:, :, 0]
-        short = np.minimum(ZONE_CUSHION * world.cushion_scale, gap) / np.maximum(gap, 1e-6)
-        target = receiver + short[..., None] * (landmark - receiver)  # stays a cushion off him
-        points.append(landmark + pull[..., None] * (target - landmark))
-        times.append(t)
-    return np.stack(times, -1), np.stack(points, 2)
+def player_rows(
+    include_NxP: np.ndarray, ids_NxP: np.ndarray, first_N: np.ndarray, n_frames_N: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Rows ordered by play, player (nflId ascending), frame: (play, slot, rendered frame row m,
+    frame_id 1..n_frames) for the included players of each play over n_frames_N frames from
+    rendered row first_N."""
+    count_N = include_NxP.sum(1)
+    order_NxP = np.argsort(np.where(include_NxP, ids_NxP, np.iinfo(np.int64).max), 1)
+    rows_N = count_N * n_frames_N
+    p = np.repeat(np.arange(count_N.shape[0]), rows_N)
+    q = np.arange(p.shape[0]) - np.repeat(first_rows(rows_N), rows_N)
+    rank, f = np.divmod(q, n_frames_N[p])
+    return p, order_NxP[p, rank], first_N[p] + f, f + 1
 
 
-def _match(dist_Nx7x5: np.ndarray) -> np.ndarray:
-    """Greedy matching of zone landmarks to receivers, nearest pairs first (each receiver to at
-    most one defender): the receiver index per defender, -1 if he is left over."""
-    n = dist_Nx7x5.shape[0]
-    rows = np.arange(n)
-    dist = dist_Nx7x5.copy()
-    match = np.full((n, 7), -1)
-    for _ in range(5):
-        flat = dist.reshape(n, -1).argmin(1)
-        k, r = np.divmod(flat, 5)
-        found = np.isfinite(dist[rows, k, r])
-        match[rows[found], k[found]] = r[found]
-        dist[rows, k, :] = np.inf
-        dist[rows, :, r] = np.inf
-    return match
-
-
-def bearing(d_Mx2: np.ndarray) -> np.ndarray:
-    """Angle in degrees of vectors (dx, dy): 0 = +y, clockwise (90 = +x)."""
-    return np.degrees(np.arctan2(d_Mx2[..., 0], d_Mx2[..., 1])) % 360.0
-
-
-def smoothstep(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def kinematics(pos_MxPx2: np.ndarray, first_M: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(s, a, dis, dir) from consecutive positions; first_M marks each play's first frame, where the
-    next frame's values are reused (a play's tracking starts mid-motion)."""
-    step = np.diff(pos_MxPx2, axis=0, prepend=pos_MxPx2[:1])
-    dis = np.linalg.norm(step, axis=-1)
-    vel = step * FPS
-    nxt = np.roll(np.arange(first_M.shape[0]), -1)
-    vel = np.where(first_M[:, None, None], vel[nxt], vel)
-    dis = np.where(first_M[:, None], dis[nxt], dis)
-    acc = np.diff(vel, axis=0, prepend=vel[:1]) * FPS
-    second = np.roll(first_M, 1)
-    acc = np.where(
-        (first_M | second)[:, None, None], acc[np.roll(np.arange(first_M.shape[0]), -2)], acc
-    )
-    s = np.linalg.norm(vel, axis=-1)
-    return s, np.linalg.norm(acc, axis=-1), dis, bearing(vel)
-
-
-class Frames(NamedTuple):
-    """Rendered tracking of a chunk of plays, frame-major: row m is frame f_M[m] of play
-    play_M[m]."""
-
-    play_M: np.ndarray
-    f_M: np.ndarray  # 0-based frame index (frameId - 1)
-    xy_Mx23x2: np.ndarray  # field coordinates, rounded; slot 22 = the ball
-    s_Mx23: np.ndarray
-    a_Mx23: np.ndarray
-    dis_Mx23: np.ndarray
-    o_Mx22: np.ndarray
-    dir_Mx22: np.ndarray
-
-
-class Flight(NamedTuple):
-    """What happens to the ball per play ([P] arrays; ignored where released is False)."""
-
-    released: np.ndarray
-    scramble: np.ndarray
-    t_release: np.ndarray
-    t_arrive: np.ndarray
-    qb_release_Px2: np.ndarray
-    catch_Px2: np.ndarray
-    target_slot: np.ndarray
-    defender_slot: np.ndarray  # the defender who closes on the catch point ...
-    defender_delta_Px2: np.ndarray  # ... by this much at arrival (smoothstep ramp from the release)
-    result: np.ndarray  # 0 caught, 1 incomplete, 2 intercepted
-    qb_bearing: np.ndarray  # passer's orientation at release (normalized coordinates)
-
-
-def _wrap(d: np.ndarray) -> np.ndarray:
-    return (d + 180.0) % 360.0 - 180.0
-
-
-def render(
-    rng: np.random.Generator,
-    paths: Paths,
-    idx_P: np.ndarray,
-    n_frames_P: np.ndarray,
-    los_P: np.ndarray,
-    center_P: np.ndarray,
-    flip_P: np.ndarray,
-    flight: Flight,
-    pre_snap_frames: int,
-) -> Frames:
-    """Tracking frames of plays idx_P (0-based frame f is at t = (f - pre_snap_frames) / FPS)."""
-    n_p = idx_P.shape[0]
-    starts = np.concatenate([[0], np.cumsum(n_frames_P)[:-1]])
-    play = np.repeat(np.arange(n_p), n_frames_P)
-    m = play.shape[0]
-    f = np.arange(m) - starts[play]
-    t = (f - pre_snap_frames) / FPS
-    rows = np.arange(m)
-    pos = positions_at(paths, idx_P[play], t)
-
-    fl = flight._replace(**{k: v[play] for k, v in flight._asdict().items()})
-    span = np.maximum(fl.t_arrive - fl.t_release, 1e-6)
-    u = (t - fl.t_release) / span
-    pos[rows, fl.defender_slot] += (smoothstep(u) * fl.released)[:, None] * fl.defender_delta_Px2
-
-    qb = pos[:, 0]
-    center = np.stack([los_P[play], center_P[play]], -1).astype(float)
-    hold = center + np.clip(t / 0.3, 0.0, 1.0)[:, None] * (qb - center)
-    flying = fl.qb_release_Px2 + np.clip(u, 0, 1)[:, None] * (fl.catch_Px2 - fl.qb_release_Px2)
-    after = np.where(
-        (fl.result == 0)[:, None],
-        pos[rows, fl.target_slot],
-        np.where((fl.result == 2)[:, None], pos[rows, fl.defender_slot], fl.catch_Px2),
-    )
-    ball = np.where(
-        (~fl.released | (t <= fl.t_release))[:, None],
-        hold,
-        np.where((t <= fl.t_arrive)[:, None], flying, after),
-    )
-    xy = np.concatenate([pos, ball[:, None]], 1)
-
-    flip = flip_P[play]
-    xy = np.where(flip[:, None, None], np.array([FIELD_X, FIELD_Y]) - xy, xy).round(2)
-    s, a, dis, direction = kinematics(xy, f == 0)
-    turn = np.where(flip, 180.0, 0.0)[:, None]
-    dir_norm = (direction[:, :22] - turn) % 360.0
-
-    facing = np.where(np.arange(22) < 11, 90.0, 270.0)
-    jitter = rng.normal(0, 6, (n_p, 22))[play] + rng.normal(0, 3, (m, 22))
-    o = np.where(s[:, :22] > 1.0, dir_norm, facing) + jitter
-    scan = 90.0 + 35.0 * np.sin(2 * np.pi * t / 1.8 + rng.uniform(0, 2 * np.pi, n_p)[play]) * (
-        t > 0
-    )
-    w = np.clip((t - (fl.t_release - 0.4)) / 0.4, 0.0, 1.0) * fl.released
-    qb_o = scan + (1.0 - w) * jitter[:, 0] + w * _wrap(fl.qb_bearing - scan)
-    o[:, 0] = np.where(fl.scramble & (t > fl.t_release) & (s[:, 0] > 1.0), dir_norm[:, 0], qb_o)
-    o = (o + turn) % 360.0
-    direction = np.where(s[:, :22] < 0.05, o, direction[:, :22])
-    return Frames(play, f, xy, s.round(2), a.round(2), dis.round(2), o.round(2), direction.round(2))
+def play_direction(flip_R: np.ndarray) -> pa.Array:
+    """The playDirection / play_direction column: "left" where the play is flipped."""
+    return _DIRECTIONS.take(pa.array(flip_R.astype(np.int64)))

@@ -94,7 +94,7 @@ class World:
     # receiver and run his route man_lag s late (+ 0.12 s per unit of receiver edge) with a
     # trailing radius ~ Gamma(2, man_trail); zone defenders drop to landmarks, then close
     # zone_squeeze * e^{-(d / zone_radius)^2} of the way to 2 yd (x cushion_scale) off the
-    # receiver matched to their landmark, d yd away (tracking._zone_plans).
+    # receiver matched to their landmark, d yd away (paths._zone_plans).
     man_rate: float = 1.0
     zone_shells: Mix = (("cover3", 1.0),)
     cushion_scale: float = 1.0
