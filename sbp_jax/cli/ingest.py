@@ -1,0 +1,51 @@
+"""sbp-ingest: Big Data Bowl CSV directory -> play store, `sbp-ingest SRC --out STORE [--force]`
+(also `python -m sbp_jax.data ingest SRC --out STORE`). Prints what was kept and dropped."""
+
+from __future__ import annotations
+
+import sys
+
+from sbp_jax.cli import common
+
+
+def _add_arguments(p: common.Parser) -> None:
+    p.add_argument("src", help="directory with tracking CSVs, plays.csv, games.csv, players.csv")
+    p.add_argument("--out", required=True, help="store directory to create")
+    p.add_argument("--force", action="store_true", help="replace an existing store")
+
+
+def _ingest(args) -> int:
+    from sbp_jax.data.ingest import ingest, report_json
+
+    store = ingest(args.src, args.out, overwrite=args.force, progress=not args.quiet)
+    rep = report_json(store)
+    print(
+        f"{store.n_plays} plays ({rep['release']}, {rep['tracking_rows']:,} tracking rows, "
+        f"{rep['rows_per_second']:,} rows/s) -> {store.path}"
+    )
+    for reason, n in rep["dropped_counts"].items():
+        print(f"  dropped {n:6d}  {reason}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = common.parser("sbp-ingest", __doc__.split("\n\n")[0])
+    _add_arguments(p)
+    args = p.parse_args(argv)
+    return common.run(lambda: _ingest(args))
+
+
+def module_main(argv: list[str] | None = None) -> int:
+    """`python -m sbp_jax.data ingest ...`: the same command under an `ingest` subcommand."""
+    p = common.Parser(prog="python -m sbp_jax.data", description="Play data command line.")
+    p.add_argument("--version", action="version", version=common.version_text())
+    sub = p.add_subparsers(dest="command", required=True, parser_class=common.Parser)
+    ingest = sub.add_parser("ingest", help="Big Data Bowl CSV directory -> play store")
+    common.add_common(ingest)
+    _add_arguments(ingest)
+    args = p.parse_args(argv)
+    return common.run(lambda: _ingest(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
