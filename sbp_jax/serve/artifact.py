@@ -57,6 +57,14 @@ class ArtifactError(ValueError):
     """An artifact directory is missing a file, unreadable, or does not fit this code."""
 
 
+class PlayError(ValueError):
+    """A play given to `Artifact.score` is malformed; `field` names the part at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
 def flatten_params(params: Any, prefix: str = "") -> dict[str, np.ndarray]:
     """Nested dict of arrays -> {'a/b/c': array} (the params.npz keys)."""
     if not isinstance(params, dict):
@@ -162,20 +170,22 @@ class Artifact:
         return {k: m[k] for k in keys} | {"static_names": m["static_names"]}
 
     def _check_play(self, play: Mapping[str, Any], where: str) -> dict[str, Any]:
-        """One play's raw arrays, checked; ValueError naming the field (`where` + key)."""
+        """One play's raw arrays, checked; PlayError naming the field (`where` + key)."""
         missing = [k for k in PLAY_FIELDS if k not in play]
         if missing:
-            raise ValueError(f"{where}missing field(s) {missing}; expected {list(PLAY_FIELDS)}")
+            raise PlayError(f"{where}{missing[0]}", f"missing; a play has {list(PLAY_FIELDS)}")
         tracking = _array(f"{where}tracking", play["tracking"], (None, N_SLOTS, len(FEATURE_NAMES)))
         length = play["length"]
         if isinstance(length, bool) or not isinstance(length, int | np.integer):
-            raise ValueError(f"{where}length: expected an integer, got {length!r}")
+            raise PlayError(f"{where}length", f"expected an integer, got {length!r}")
         if not 1 <= length <= len(tracking):
-            raise ValueError(f"{where}length: {length} outside [1, {len(tracking)}] (frames given)")
+            raise PlayError(
+                f"{where}length", f"{length} outside [1, {len(tracking)}] (frames given)"
+            )
         if length > self.max_frames:
-            raise ValueError(
-                f"{where}length: {length} frames, more than this model's max_frames "
-                f"{self.max_frames}"
+            raise PlayError(
+                f"{where}length",
+                f"{length} frames, more than this model's max_frames {self.max_frames}",
             )
         return {
             "tracking": tracking[:length],
@@ -225,22 +235,24 @@ class Artifact:
         """Scores of several plays in one call of the batch scorer: arrays [B] (quantiles [B, Q]).
         Plays may differ in length; they are padded to the longest."""
         if not plays:
-            raise ValueError("score_batch: no plays")
+            raise PlayError("plays", "no plays to score")
         out = self._batch(self.params, *self._inputs(plays, "plays[{}]."))
         return {k: np.asarray(v) for k, v in out.items()}
 
 
 def _array(name: str, value: Any, shape: tuple) -> np.ndarray:
-    """`value` as a finite float32 array of `shape` (None: any size); ValueError naming it."""
+    """`value` as a finite float32 array of `shape` (None: any size); PlayError naming it."""
     try:
         array = np.asarray(value, np.float32)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: not an array of numbers") from None
-    if array.ndim != len(shape) or any(s not in (None, a) for a, s in zip(array.shape, shape, strict=True)):
+        raise PlayError(name, "not a (rectangular) array of numbers") from None
+    if array.ndim != len(shape) or any(
+        s not in (None, a) for a, s in zip(array.shape, shape, strict=True)
+    ):
         want = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
-        raise ValueError(f"{name}: shape {list(array.shape)}, expected {want}")
+        raise PlayError(name, f"shape {list(array.shape)}, expected {want}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
+        raise PlayError(name, "contains NaN or infinite values")
     return array
 
 
