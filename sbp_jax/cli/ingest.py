@@ -28,10 +28,14 @@ def _ingest(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> common.Parser:
     p = common.parser("sbp-ingest", __doc__.split("\n\n")[0])
     _add_arguments(p)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return common.run(lambda: _ingest(args))
 
 
