@@ -167,3 +167,37 @@ def test_importing_the_package_does_not_start_the_jax_backend():
         "assert not xla_bridge._backends, xla_bridge._backends\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# Optional extras: imported in one module each, and only there, so that everything else runs
+# without them (evaluation skips the plots / the XGBoost baseline with a one-line note).
+OPTIONAL = {
+    "matplotlib": {"sbp_jax/evaluate/plots.py"},
+    "xgboost": {"sbp_jax/evaluate/baselines.py"},
+    "scipy": set(),  # a test dependency only
+}
+
+
+def third_party_importers(files) -> dict[str, set[str]]:
+    """Top-level name of every absolute import -> the files importing it."""
+    found: dict[str, set[str]] = {}
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text(), filename=str(f))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(f.relative_to(ROOT)))
+    return found
+
+
+def test_optional_extras_are_imported_only_where_they_are_optional():
+    found = third_party_importers(sorted(PACKAGE.rglob("*.py")))
+    assert {name: found.get(name, set()) for name in OPTIONAL} == OPTIONAL
+    # baselines imports xgboost inside the function that falls back without it
+    tree = ast.parse((PACKAGE / "evaluate" / "baselines.py").read_text())
+    top_level = {a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names}
+    assert "xgboost" not in top_level
