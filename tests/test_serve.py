@@ -320,11 +320,14 @@ def test_sbp_serve_stops_cleanly_on_sigterm(served, tmp_path):
         port = int(first.split("http://127.0.0.1:")[1].split()[0])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/health")
-        assert conn.getresponse().status == 200
-        conn.close()
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.getheader("Connection") != "close"
+        resp.read()
+        # the idle keep-alive connection stays open: it must not keep the server from stopping
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
+        conn.close()
     assert proc.returncode == 0, err
     assert out.strip() == "stopped" and "Traceback" not in err
