@@ -122,6 +122,9 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert "manifest.json: missing" in _one_error_line(capsys)
     assert _exit(ingest.module_main, []) == 2  # `python -m sbp_jax.data` without a subcommand
     _one_error_line(capsys)
+    assert _exit(synth.main, ["--weeks", "0", "--out", str(tmp_path / "league")]) == 2
+    assert "weeks must be" in _one_error_line(capsys)  # no progress bar line before it
+    assert not (tmp_path / "league").exists()
 
 
 def test_interrupted_training_exits_130_naming_the_workdir(tmp_path, monkeypatch, capsys):

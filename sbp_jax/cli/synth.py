@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None, prog: str = "sbp-synth") -> int:
     from sbp_jax.synth import generate_league
 
     def body() -> int:
-        with tqdm(total=args.weeks, unit="week", desc="synth", disable=args.quiet) as bar:
+        # delay: no bar (and no stray bar line before an error) for a league refused at once
+        bar = tqdm(total=args.weeks, unit="week", desc="synth", disable=args.quiet, delay=0.5)
+        with bar:
             try:
                 summary = generate_league(
                     args.out,

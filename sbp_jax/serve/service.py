@@ -41,8 +41,13 @@ class ScoringServer(ThreadingHTTPServer):
     block_on_close = True
 
     def __init__(
-        self, address, artifact: Artifact, *, max_body: int = DEFAULT_MAX_BODY, quiet=False
-    ):
+        self,
+        address: tuple[str, int],
+        artifact: Artifact,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        quiet: bool = False,
+    ) -> None:
         super().__init__(address, Handler)
         self.artifact = artifact
         self.max_body = max_body
