@@ -50,16 +50,16 @@ class ModelConfig:
 
     head: str = "sbp"  # sbp | gaussian | binned
     channels: int = 64  # TCN width
-    kernel_size: int = 3
+    kernel_size: int = 3  # taps of each causal convolution
     dilations: tuple[int, ...] = (1, 2, 4, 8)  # one residual block per dilation
-    mlp_hidden: tuple[int, ...] = (128, 128)
-    dropout: float = 0.1
+    mlp_hidden: tuple[int, ...] = (128, 128)  # widths of the MLP after the TCN readout
+    dropout: float = 0.1  # dropout rate in the TCN blocks and the MLP (training only)
     low: float = -20.5  # lower edge of the bins (yards)
     high: float = 99.5  # upper edge of the bins (yards)
     num_bins: int = 120  # (high - low) / num_bins = bin width; 1-yard bins on half-yard edges
     tail_percentile: float = 0.05  # alpha: mass of each GPD tail
     xi_min: float = 0.0  # tail shape range [xi_min, xi_max]; xi_min < 0 allows a bounded tail
-    xi_max: float = 0.75
+    xi_max: float = 0.75  # upper end of the tail shape range
     beta_min: float = 1e-3  # floor of the GPD scale (yards)
     yards_scale: float = 10.0  # scale of the gaussian head's outputs (yards)
 
@@ -70,11 +70,11 @@ class TrainConfig:
 
     seed: int = 0  # parameter init, dropout and shuffling
     batch_size: int = 256  # global batch (all devices and processes)
-    eval_batch_size: int = 1024
-    epochs: int = 10
-    learning_rate: float = 1e-3
-    warmup_steps: int = 100
-    weight_decay: float = 1e-4
+    eval_batch_size: int = 1024  # plays per validation batch
+    epochs: int = 10  # passes over the training plays (more may be added on resume)
+    learning_rate: float = 1e-3  # AdamW learning rate (constant after the warmup)
+    warmup_steps: int = 100  # linear warmup from 0 to learning_rate
+    weight_decay: float = 1e-4  # AdamW decoupled weight decay
     grad_clip: float = 1.0  # global-norm clip; 0 disables
     checkpoint_every: int = 500  # steps between "latest" checkpoints (also saved at each epoch end)
     patience: int = 3  # epochs without a better valid NLL before stopping; 0 disables
