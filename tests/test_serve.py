@@ -18,7 +18,6 @@ import pytest
 from trained_fixtures import ROOT, tiny_trained, untrained
 
 import sbp_jax
-from sbp_jax import data
 from sbp_jax.serve import adapter, load_artifact
 from sbp_jax.serve.export import export_trained
 from sbp_jax.serve.payload import MAX_REQUEST_FRAMES
@@ -70,7 +69,6 @@ def test_health_reports_the_model(served):
     assert body["sbp_jax_version"] == sbp_jax.__version__
     assert body["artifact"]["model"]["step"] == art.manifest["model"]["step"]
     assert body["artifact"]["static_names"] == ["a", "b", "c"]
-    assert body["raw_rows"] == hasattr(data, "preprocess_play")
 
 
 def test_score_arrays_answers_the_artifacts_scores(served):
@@ -163,8 +161,9 @@ def test_failures_inside_the_service_stay_in_its_log(served, monkeypatch, capfd)
 HEADER = "gameId,playId,nflId,frameId,time,jerseyNumber,team,playDirection,x,y,s,a,dis,o,dir,event"
 
 
-def rows_body(rows, play=None, release=None):
+def rows_body(rows, play=None, tables=None, release=None):
     req = {"rows": rows, "play": play if play is not None else {"prePenaltyPlayResult": 4}}
+    req |= {"tables": tables} if tables else {}
     return json.dumps(req | ({"release": release} if release else {})).encode()
 
 
@@ -212,7 +211,7 @@ def test_rows_go_through_preprocess_play_to_the_scorer(served, monkeypatch):
     i = int(np.argmin(store.lengths))
     seen = []
 
-    def preprocess_play(rows, play):  # stands in for sbp_jax.data.preprocess_play
+    def preprocess_play(rows, play, tables=None):  # stands in for sbp_jax.data.preprocess_play
         seen.append((rows, play))
         if play.get("down") == 99:
             raise ValueError("no ball_snap event in the rows")
@@ -230,7 +229,7 @@ def test_rows_go_through_preprocess_play_to_the_scorer(served, monkeypatch):
     rows, play = seen[-1]
     assert [r["x"] for r in rows] == [1.0, 7.5] and rows[0]["frameId"] == 1.0
     assert play == {"prePenaltyPlayResult": 4}
-    expected = art.score(dict(adapter.stored_play(store, i), yards=4.0))
+    expected = art.score(dict(adapter.stored_play(store, i), yards=4.0, target_slot=3))
     assert got["yards"] == 4.0 and got["release"] == "bdb2023"
     np.testing.assert_allclose(got["percentile"], expected["percentile"], rtol=0, atol=ATOL)
     status, got = request(
@@ -241,13 +240,6 @@ def test_rows_go_through_preprocess_play_to_the_scorer(served, monkeypatch):
         "message": "no ball_snap event in the rows",
         "field": "rows",
     }
-
-
-needs_preprocess = pytest.mark.skipif(
-    not hasattr(data, "preprocess_play"),
-    reason="sbp_jax.data.preprocess_play is not in this tree yet (the data helper adds it); "
-    "the lead enables these tests after merging it",
-)
 
 
 @pytest.fixture(scope="module")
@@ -276,20 +268,21 @@ def play_request(league_dir, game, play_id):
         play = next(r for r in csv.DictReader(f) if (r["gameId"], r["playId"]) == (game, play_id))
     with open(league_dir / "games.csv", newline="") as f:
         play |= next(r for r in csv.DictReader(f) if r["gameId"] == game)
-    return body, play
+    with open(league_dir / "players.csv", newline="") as f:
+        players = list(csv.DictReader(f))  # the passer is the offense's QB (positions)
+    return body, play, {"players.csv": players}
 
 
-@needs_preprocess
 def test_raw_rows_score_like_the_stored_play(league):
     league_dir, store, art, server = league
     for i in range(min(store.n_plays, 3)):
         game, play_id = str(store.plays["gameId"][i]), str(store.plays["playId"][i])
-        body, play = play_request(league_dir, game, play_id)
+        body, play, tables = play_request(league_dir, game, play_id)
         expected = art.score(adapter.stored_play(store, i))
-        query = urllib.parse.urlencode({"play": json.dumps(play)})
+        query = urllib.parse.urlencode({"play": json.dumps(play), "tables": json.dumps(tables)})
         by_csv = request(server, "POST", f"/score?{query}", body.encode(), "text/csv")
         rows = list(csv.DictReader(body.splitlines()))
-        by_json = request(server, "POST", "/score", rows_body(rows, play))
+        by_json = request(server, "POST", "/score", rows_body(rows, play, tables=tables))
         for status, got in (by_csv, by_json):
             assert status == 200, got
             assert got["release"] == "bdb2023" and got["frames"] == int(store.lengths[i])

@@ -10,10 +10,11 @@ import jax.numpy as jnp
 from tiny_store import make_tiny_store
 
 from sbp_jax.config import load_config
-from sbp_jax.data import PlayStore, input_feature_names
+from sbp_jax.data import InputSpec, PlayStore
 from sbp_jax.model import PassModel
 from sbp_jax.model.trained import TrainedModel
-from sbp_jax.train.loop import store_meta, train
+from sbp_jax.train.loop import train
+from sbp_jax.train.resume import store_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "configs" / "tiny.toml"
@@ -34,7 +35,7 @@ def untrained(store: PlayStore, seed: int = 0) -> TrainedModel:
     """The tiny config's model with random parameters for `store`'s static features."""
     cfg = load_config(TINY, OVERRIDES)
     model = PassModel(cfg.model)
-    names = input_feature_names(cfg.data.relational_features)
+    names = InputSpec.of(cfg.data).names
     params = model.init(
         jax.random.key(seed),
         jnp.zeros((1, 8, 22, len(names))),
@@ -44,5 +45,5 @@ def untrained(store: PlayStore, seed: int = 0) -> TrainedModel:
     )["params"]
     # the head starts at zero (a flat distribution): move it so plays score differently
     params = jax.tree.map(lambda x: x + 0.05 * jnp.sin(jnp.arange(x.size).reshape(x.shape)), params)
-    meta = store_meta(store, cfg.data.relational_features)
+    meta = store_meta(store, InputSpec.of(cfg.data))
     return TrainedModel(cfg, model, params, store.norm, meta, step=0, valid_nll=None)

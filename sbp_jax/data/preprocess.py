@@ -60,12 +60,15 @@ def _columns(rows: Rows | None, what: str) -> dict[str, list]:
 
 
 def _text(v: Any) -> str:
-    """A value as a release writes it (empty for missing; floats round-trip exactly)."""
+    """A value as a release writes it (empty for missing; floats round-trip exactly; a whole
+    float such as a JSON client's 2021091200.0 is written as the integer an id column needs)."""
     if isinstance(v, np.generic):
         v = v.item()
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
-    return repr(v) if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
+    return str(v)
 
 
 def _write(path: Path, cols: dict[str, list]) -> None:

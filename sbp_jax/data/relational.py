@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from sbp_jax.data.layout import FEATURE_NAMES, N_SLOTS
 
@@ -85,12 +84,12 @@ def relational_features(tracks_raw_NxPxF, presence_NxP) -> jax.Array:
             f"{len(FEATURE_NAMES)}] ({', '.join(FEATURE_NAMES)})"
         )
     try:
-        shape = np.broadcast_shapes(np.shape(presence_NxP), tracks.shape[:-1])
-    except ValueError:
+        shape = jnp.broadcast_shapes(jnp.shape(presence_NxP), tracks.shape[:-1])
+    except (ValueError, TypeError):
         shape = None
     if shape != tracks.shape[:-1]:
         raise ValueError(
-            f"relational_features: presence of shape {np.shape(presence_NxP)} does not "
+            f"relational_features: presence of shape {jnp.shape(presence_NxP)} does not "
             f"broadcast to the slots {tracks.shape[:-1]}"
         )
     present_NxP = jnp.broadcast_to(jnp.asarray(presence_NxP) > 0, tracks.shape[:-1])

@@ -6,7 +6,9 @@ Layout of an artifact directory (written by `sbp_jax.serve.export`, `FORMAT_VERS
 
     manifest.json          what is below, names, shapes, versions, the model's summary
     play_scorer.jaxexport  jax.export of f(params, tracks_TxPxF, presence_P, length, static_S,
-                           yards) -> percentile, median, quantiles [Q], nll, pit_low, pit_high
+                           yards, target_slot) -> percentile, median, quantiles [Q], nll,
+                           pit_low, pit_high; inputs are the play store's raw arrays (the
+                           standardization and derived channels are inside the function)
     batch_scorer.jaxexport the same vmapped over a leading batch dimension
     params.npz             the parameters, one array per '/'-joined path (tcn/Dense_0/kernel)
     normalization.json     the training store's normalization statistics (NormStats.to_dict)
@@ -16,11 +18,6 @@ T (frames) and B (plays) are symbolic in both exported functions: one artifact s
 length up to `max_frames`; the loader pads T to a multiple of `time_multiple` so few shapes compile.
 The parameters stay outside the StableHLO, so any checkpoint of the same architecture can be
 served by replacing `params.npz` (shapes are checked against the manifest on load).
-
-`inputs` in the manifest says what the exported function reads: "raw" — the play store's arrays
-as they are — or "standardized" — tracks standardized with the artifact's statistics and the
-relational channels appended (what `sbp_jax.data.make_batch` builds), which the loader then does
-on the host from the raw arrays. Either way `Artifact.score` takes the raw arrays.
 """
 
 from __future__ import annotations
@@ -36,7 +33,6 @@ import jax
 import numpy as np
 
 from sbp_jax.data.layout import FEATURE_NAMES, N_SLOTS
-from sbp_jax.data.relational import input_feature_names, relational_features
 
 FORMAT = "sbp_jax.artifact"
 FORMAT_VERSION = 1
@@ -48,8 +44,8 @@ FILES = {
     "normalization": "normalization.json",
     "config": "config.toml",
 }
-INPUT_KINDS = ("raw", "standardized")
-# One play as the store holds it: raw tracking [T, 22, 8], presence [22], frames, static [S], yards.
+# One play as the store holds it: raw tracking [T, 22, 8], presence [22], frames, static [S], yards
+# and optionally the targeted receiver's slot (0..21; missing or -1: unknown).
 PLAY_FIELDS = ("tracking", "presence", "length", "static", "yards")
 
 
@@ -119,31 +115,13 @@ class Artifact:
                 f"{self.manifest.get('format_version')!r})"
             )
         m = self.manifest
-        if m["inputs"] not in INPUT_KINDS:
-            raise ArtifactError(f"{where}: inputs {m['inputs']!r}, expected one of {INPUT_KINDS}")
-        if m["inputs"] == "standardized":
-            self.relational = self._relational(m["input_names"], where)
         self.levels = tuple(m["levels"])
         self.static_names = tuple(m["static_names"])
         self.max_frames = int(m["max_frames"])
         self.time_multiple = int(m["time_multiple"])
-        norm = _read(self.directory / FILES["normalization"], lambda p: json.loads(p.read_bytes()))
-        self.norm = {k: np.asarray(norm[k], np.float32) for k in norm}
         self.params = jax.device_put(unflatten_params(self._load_params()))
         self._play = jax.jit(self._exported("play_scorer").call)
         self._batch = jax.jit(self._exported("batch_scorer").call)
-
-    @staticmethod
-    def _relational(names: list[str], where: Path) -> bool:
-        """Whether the exported inputs include the relational channels this code computes."""
-        for relational in (False, True):
-            if list(input_feature_names(relational)) == list(names):
-                return relational
-        raise ArtifactError(
-            f"{where}: input channels {names} are neither {list(input_feature_names(False))} nor "
-            f"{list(input_feature_names(True))}; load it with the sbp_jax version that exported "
-            "it (sbp_jax_version in the manifest)"
-        )
 
     def _load_params(self) -> dict[str, np.ndarray]:
         path = self.directory / FILES["params"]
@@ -166,7 +144,7 @@ class Artifact:
     def summary(self) -> dict[str, Any]:
         """What a service reports about the model: versions, names and sizes, no parameters."""
         m = self.manifest
-        keys = ("sbp_jax_version", "created", "model", "inputs", "max_frames", "levels")
+        keys = ("sbp_jax_version", "created", "model", "input_names", "max_frames", "levels")
         return {k: m[k] for k in keys} | {"static_names": m["static_names"]}
 
     def _check_play(self, play: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -193,6 +171,7 @@ class Artifact:
             "length": int(length),
             "static": _array(f"{where}static", play["static"], (len(self.static_names),)),
             "yards": _array(f"{where}yards", play["yards"], ()),
+            "target_slot": _slot(f"{where}target_slot", play.get("target_slot", -1)),
         }
 
     def _inputs(self, plays: Sequence[Mapping[str, Any]], prefix: str):
@@ -203,26 +182,13 @@ class Artifact:
         raw_BxTxPxF = np.zeros((len(checked), T, N_SLOTS, len(FEATURE_NAMES)), np.float32)
         for j, p in enumerate(checked):
             raw_BxTxPxF[j, : p["length"]] = p["tracking"]
-        presence_BxP = np.stack([p["presence"] for p in checked])
-        static_BxS = np.stack([p["static"] for p in checked])
-        if self.manifest["inputs"] == "standardized":
-            channels = [(raw_BxTxPxF - self.norm["track_mean_F"]) / self.norm["track_std_F"]]
-            if self.relational:
-                channels.append(relational_features(raw_BxTxPxF, presence_BxP[:, None, :]))
-            tracks_BxTxPxF = np.concatenate(channels, axis=-1)
-            static_BxS = (static_BxS - self.norm["static_mean_S"]) / self.norm["static_std_S"]
-        else:
-            tracks_BxTxPxF = raw_BxTxPxF
-        valid_BxTxP = (np.arange(T)[None, :, None] < lengths_B[:, None, None]) & presence_BxP[
-            :, None, :
-        ]
-        tracks_BxTxPxF = np.where(valid_BxTxP[..., None], tracks_BxTxPxF, 0.0)
         return (
-            tracks_BxTxPxF.astype(np.float32),
-            presence_BxP.astype(np.float32),
+            raw_BxTxPxF,
+            np.stack([p["presence"] for p in checked]).astype(np.float32),
             lengths_B,
-            static_BxS.astype(np.float32),
+            np.stack([p["static"] for p in checked]).astype(np.float32),
             np.array([p["yards"] for p in checked], np.float32),
+            np.array([p["target_slot"] for p in checked], np.int32),
         )
 
     def score(self, play: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,6 +220,17 @@ def _array(name: str, value: Any, shape: tuple) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise PlayError(name, "contains NaN or infinite values")
     return array
+
+
+def _slot(name: str, value: Any) -> int:
+    """A target slot: an integer in [-1, 22) (-1: unknown); PlayError naming it."""
+    array = np.asarray(value)
+    if array.ndim != 0 or array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        raise PlayError(name, f"expected an integer slot in [-1, {N_SLOTS}), got {value!r}")
+    value = int(array)
+    if not -1 <= value < N_SLOTS:
+        raise PlayError(name, f"{value} outside [-1, {N_SLOTS})")
+    return int(value)
 
 
 def load_artifact(directory: str | os.PathLike) -> Artifact:

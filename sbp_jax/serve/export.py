@@ -25,7 +25,7 @@ import numpy as np
 import sbp_jax
 from sbp_jax.config import dumps
 from sbp_jax.data.layout import FEATURE_NAMES, N_SLOTS
-from sbp_jax.data.store import _replace_dir, umask_mode
+from sbp_jax.data.staging import replace_dir, umask_mode
 from sbp_jax.evaluate.scoring import LEVELS
 from sbp_jax.model.trained import TrainedModel
 from sbp_jax.serve import adapter
@@ -35,20 +35,19 @@ DEFAULT_PLATFORMS = ("cpu", "cuda")
 DEFAULT_MAX_FRAMES = 300  # 30 s from snap to release at 10 Hz; longer requests are refused
 
 
-def play_shapes(
-    num_features: int, num_static: int, *, batched: bool = False
-) -> tuple[jax.ShapeDtypeStruct, ...]:
+def play_shapes(num_static: int, *, batched: bool = False) -> tuple[jax.ShapeDtypeStruct, ...]:
     """Argument shapes (after params) of a per-play scorer with T symbolic; `batched` adds a
     symbolic leading B to every argument."""
     t, b = jax.export.symbolic_shape("t, b")
     lead = (b,) if batched else ()
     sds = jax.ShapeDtypeStruct
     return (
-        sds((*lead, t, N_SLOTS, num_features), jnp.float32),
+        sds((*lead, t, N_SLOTS, len(FEATURE_NAMES)), jnp.float32),
         sds((*lead, N_SLOTS), jnp.float32),
         sds(lead, jnp.int32),
         sds((*lead, num_static), jnp.float32),
         sds(lead, jnp.float32),
+        sds(lead, jnp.int32),  # target slot, -1 unknown
     )
 
 
@@ -88,11 +87,12 @@ def export_trained(
         raise FileExistsError(f"{out} already exists (pass --force to replace it)")
     if max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    s = adapter.scorer(trained)
     static_names = list(trained.store_meta["static_names"])
     params = jax.tree.map(np.asarray, trained.params)
-    shapes = {b: play_shapes(s.num_features, len(static_names), batched=b) for b in (False, True)}
-    single, batch = export_scorers(s.fn, params, shapes[False], shapes[True], platforms=platforms)
+    shapes = {b: play_shapes(len(static_names), batched=b) for b in (False, True)}
+    single, batch = export_scorers(
+        adapter.scorer(trained), params, shapes[False], shapes[True], platforms=platforms
+    )
     flat = flatten_params(params)
     manifest = {
         "format": FORMAT,
@@ -101,7 +101,6 @@ def export_trained(
         "jax_version": jax.__version__,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "platforms": list(platforms),
-        "inputs": s.inputs,
         "max_frames": int(max_frames),
         "time_multiple": int(trained.config.data.time_multiple),
         "num_slots": N_SLOTS,
@@ -129,7 +128,7 @@ def export_trained(
         (tmp / FILES["config"]).write_text(dumps(trained.config))
         (tmp / FILES["manifest"]).write_text(json.dumps(manifest, indent=2))
         tmp.chmod(umask_mode(0o777))  # mkdtemp's directory is private; an artifact is not
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -57,8 +57,9 @@ def json_object(body: bytes, what: str = "request body") -> dict[str, Any]:
 
 def rows_request(
     body: bytes, content_type: str, query: Mapping[str, list[str]]
-) -> tuple[list[dict[str, Any]], dict[str, Any], Release]:
-    """`POST /score`: (tracking rows with numbers parsed, play context, release)."""
+) -> tuple[list[dict[str, Any]], dict[str, Any], Release, dict[str, list]]:
+    """`POST /score`: (tracking rows with numbers parsed, play context, release, the release's
+    other files' rows for the play by file name, e.g. players.csv: optional `tables`)."""
     if content_type == "text/csv":
         try:
             text = body.decode("utf-8-sig")
@@ -69,21 +70,27 @@ def rows_request(
             raise RequestError(400, "a CSV body needs the play context in ?play=JSON", "play")
         play = json_object(query["play"][0].encode(), "query parameter play")
         requested = query.get("release", [None])[0]
+        tables = json_object(query["tables"][0].encode(), "tables") if "tables" in query else {}
     else:
         req = json_object(body)
         for key in ("rows", "play"):
             if key not in req:
                 raise RequestError(400, f"missing field {key!r}", key)
         rows, play, requested = req["rows"], req["play"], req.get("release")
+        tables = req.get("tables", {})
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise RequestError(400, "expected a list of row objects", "rows")
         if not isinstance(play, dict):
             raise RequestError(400, "expected a JSON object (the plays.csv row)", "play")
+    if not isinstance(tables, dict) or not all(
+        isinstance(t, list) and all(isinstance(r, dict) for r in t) for t in tables.values()
+    ):
+        raise RequestError(400, "expected {file name: [row objects]}", "tables")
     if not rows:
         raise RequestError(422, "no tracking rows", "rows")
     columns = list(dict.fromkeys(c for r in rows for c in r))
     release = tracking_release(columns, requested)
-    return parse_rows(rows, release), play, release
+    return parse_rows(rows, release), play, release, tables
 
 
 def tracking_release(columns: list[str], requested: Any = None) -> Release:

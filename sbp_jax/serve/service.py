@@ -53,8 +53,7 @@ class ScoringServer(ThreadingHTTPServer):
         self.max_body = max_body
         self.quiet = quiet
         self.stopping = threading.Event()  # set on SIGINT/SIGTERM: answer, then close
-        # raw rows need the data layer's preprocess_play (absent from older sbp_jax versions)
-        self.preprocess_play = getattr(data, "preprocess_play", None)
+        self.preprocess_play = data.preprocess_play  # raw rows -> the store's arrays
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -94,7 +93,6 @@ class Handler(BaseHTTPRequestHandler):
         return {
             "status": "ok",
             "sbp_jax_version": sbp_jax.__version__,
-            "raw_rows": self.server.preprocess_play is not None,
             "artifact": self.server.artifact.summary(),
         }
 
@@ -118,18 +116,12 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(415, f"Content-Type {content_type!r}; {path} takes {allowed}")
         if path == "/score/arrays":
             return self._answer(payload.json_object(body), extra={})
-        rows, play, release = payload.rows_request(
+        rows, play, release, tables = payload.rows_request(
             body, content_type, parse_qs(urlsplit(self.path).query)
         )
         yards = payload.play_yards(play, release)
-        if self.server.preprocess_play is None:
-            raise RequestError(
-                503,
-                "scoring raw rows needs sbp_jax.data.preprocess_play, which this sbp_jax "
-                "version lacks; send the play's store arrays to /score/arrays",
-            )
         try:
-            prepared = self.server.preprocess_play(rows, play)
+            prepared = self.server.preprocess_play(rows, play, tables=tables or None)
         except ValueError as e:  # the play cannot be cut into a snap..release window
             raise RequestError(422, str(e), "rows") from None
         stored = {
@@ -138,6 +130,7 @@ class Handler(BaseHTTPRequestHandler):
             "length": int(prepared.length),
             "static": prepared.static,
             "yards": yards,
+            "target_slot": int(prepared.target_slot),
         }
         return self._answer(stored, extra={"release": release.name})
 
