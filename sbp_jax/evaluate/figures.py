@@ -70,9 +70,11 @@ def make_figures(
     season: Mapping[str, np.ndarray],
     *,
     examples_per_kind: int,
+    plays_label: str = "held-out plays",
 ) -> tuple[dict[str, Path], str]:
-    """PIT histogram, interval calibration, example densities and the season leaderboard, as PNGs
-    in `out`; returns ({name: path}, a note on what was skipped)."""
+    """PIT histogram, interval calibration (on `plays_label`, the plays of `held_out_scores`),
+    example densities and the season leaderboard, as PNGs in `out`; returns ({name: path}, a note
+    on what was skipped)."""
     try:
         from sbp_jax.evaluate import plots
     except ImportError:
@@ -83,8 +85,8 @@ def make_figures(
     }
     coverage = {name: m["coverage"] for name, m in held_out_metrics.items()}
     figures = {
-        "pit": plots.pit_histogram(pit, out / "pit_histogram.png"),
-        "calibration": plots.calibration_plot(coverage, out / "calibration.png"),
+        "pit": plots.pit_histogram(pit, out / "pit_histogram.png", plays=plays_label),
+        "calibration": plots.calibration_plot(coverage, out / "calibration.png", plays=plays_label),
     }
     ex_idx, ex_titles = example_plays(store.plays, test_idx, examples_per_kind)
     if len(ex_idx):
