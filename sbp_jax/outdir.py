@@ -153,12 +153,13 @@ def claim(
     tool: str,
     *,
     need_bytes: int = 0,
-    adopt: Callable[[Path], bool] | None = None,
+    adopt: Callable[[Path, list[Path]], bool] | None = None,
 ) -> Path:
     """Make `path` `tool`'s output directory, or refuse (OutputDirError) before any work.
 
     Accepted: a path that does not exist (created), an empty directory, one with `tool`'s marker,
-    or one `adopt(path)` recognizes as `tool`'s (outputs of a version before markers). Then checks
+    or one `adopt(path, entries)` recognizes as `tool`'s from its entries (bookkeeping of this
+    module left out): outputs of a version before markers. Then checks
     that a file can be written there with `need_bytes` free and removes stale temporaries."""
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -178,7 +179,7 @@ def claim(
         )
     if owner is None:
         others = [p for p in path.iterdir() if not _own_bookkeeping(p)]
-        if others and not (adopt is not None and adopt(path)):
+        if others and not (adopt is not None and adopt(path, others)):
             shown = ", ".join(sorted(p.name for p in others)[:5])
             raise OutputDirError(
                 f"{path} already exists and was not written by `{tool}` (it holds {shown}"

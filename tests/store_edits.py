@@ -20,20 +20,25 @@ def rewrite_store(
     *,
     keep_N: np.ndarray | None = None,
     yards_N: np.ndarray | None = None,
+    static_NxS: np.ndarray | None = None,
+    tracking_RxPxF: np.ndarray | None = None,
     plays: Mapping[str, np.ndarray] | None = None,
 ) -> PlayStore:
-    """`store`'s plays `keep_N` (default all) into a new store at `dst`, with `yards_N` and the
-    per-play table `plays` (both indexed like `store`) in place of its own when given."""
+    """`store`'s plays `keep_N` (default all) into a new store at `dst`, with the yards, static
+    features, tracking rows and per-play table given (each indexed like `store`'s) in place of its
+    own."""
     keep_N = np.arange(store.n_plays) if keep_N is None else np.asarray(keep_N)
     rows, _ = frame_rows(store.offsets, keep_N)
     yards_N = store.yards if yards_N is None else yards_N
+    static_NxS = store.static if static_NxS is None else static_NxS
+    tracking_RxPxF = store.tracking if tracking_RxPxF is None else tracking_RxPxF
     table = {c: np.asarray(v)[keep_N] for c, v in (plays or store.plays).items()}
     with StoreWriter(dst) as w:
         w.add(
-            np.asarray(store.tracking[rows]),
+            np.asarray(tracking_RxPxF[rows]),
             store.lengths[keep_N],
             store.presence[keep_N],
-            store.static[keep_N],
+            np.asarray(static_NxS)[keep_N],
             np.asarray(yards_N, np.float32)[keep_N],
         )
         return w.finish(

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -56,6 +57,18 @@ from sbp_jax.model.trained import (
 TOOL = "evaluate"
 # Free space asked of --out before the work starts: the outputs of a full NFL season take ~20 MB.
 FREE_BYTES_NEEDED = 64 * 2**20
+# The files `write_outputs` writes before the manifest (the figures come before them).
+TABLE_FILES = (
+    "plays.csv",
+    "plays.parquet",
+    "leaderboard.csv",
+    "leaderboard.parquet",
+    "leaderboard.md",
+    "metrics.json",
+    "report.html",
+)
+# Every file an evaluation writes (an --out holding only these, with its metrics.json, is adopted).
+OUTPUT_FILES = frozenset({*TABLE_FILES, manifest.NAME, *figures.FILES.values()})
 # What the metrics were computed on: the training run's held-out games, or (the store is not the
 # one the model was trained on, so no game is known to be held out) every play.
 SCOPES = {
@@ -177,9 +190,24 @@ def run(
 ) -> dict[str, object]:
     """Evaluate `workdir`'s model on `data`; write every output under `out` (see the module
     docstring; `outdir.OutputDirError` before any work when `out` is not ours); return metrics."""
-    out = outdir.claim(out, TOOL, need_bytes=FREE_BYTES_NEEDED)
+    out = outdir.claim(out, TOOL, need_bytes=FREE_BYTES_NEEDED, adopt=earlier_evaluation)
     with outdir.lock(out, TOOL):
         return _evaluate(workdir, data, out, compare, truth, options)
+
+
+def earlier_evaluation(path: Path, entries: Sequence[Path]) -> bool:
+    """Is `path` (holding `entries`) the output of an evaluation written before output markers?
+    Only files an evaluation writes (and their old fixed-name temporaries), one of them its
+    metrics.json."""
+    names = {p.name for p in entries}
+    old_temporaries = {f".{n}.tmp" for n in OUTPUT_FILES} | {f".{n}.tmp.png" for n in OUTPUT_FILES}
+    if "metrics.json" not in names or not names <= OUTPUT_FILES | old_temporaries:
+        return False
+    try:
+        found = json.loads((path / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and {"model", "data", "score_scale"} <= set(found)
 
 
 def _evaluate(workdir, data, out: Path, compare, truth, options: EvalOptions) -> dict[str, object]:
@@ -302,16 +330,7 @@ def write_outputs(out: Path, result, provenance, play_rows, pages: report.Inputs
     )
     tables.write_json(out / "metrics.json", result)
     tables.write_text(out / "report.html", report.report_html(result, provenance, pages))
-    written = [
-        "plays.csv",
-        "plays.parquet",
-        "leaderboard.csv",
-        "leaderboard.parquet",
-        "leaderboard.md",
-        "metrics.json",
-        "report.html",
-        *(p.name for p in pages.figures.values()),
-    ]
+    written = [*TABLE_FILES, *(p.name for p in pages.figures.values())]
     provenance = {**provenance, "files": manifest.file_hashes(out, written)}
     tables.write_json(out / manifest.NAME, provenance)
 

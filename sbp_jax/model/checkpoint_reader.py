@@ -63,13 +63,13 @@ def params_sha256(params: Any) -> str:
 
 
 def finalized_steps(directory: Path) -> list[int]:
-    """Steps under `directory` that orbax finished writing, newest first (temporaries of a save in
-    progress are not listed)."""
+    """Steps under `directory` that orbax finished writing, newest first: the entries named by a
+    step number (temporaries of a save in progress carry a suffix and are not listed)."""
     try:
         entries = list(Path(directory).iterdir())
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted((int(p.name) for p in entries if p.name.isdigit() and p.is_dir()), reverse=True)
+    return sorted((int(p.name) for p in entries if p.name.isdigit()), reverse=True)
 
 
 def _check_meta(meta: Any) -> None:

@@ -50,6 +50,12 @@ def checkpoint_manager(directory: Path) -> ocp.CheckpointManager:
     return ocp.CheckpointManager(directory.absolute(), options=options)
 
 
+def restore(directory: Path, target=None) -> tuple[dict, dict]:
+    """(state, meta) of the newest intact step under `directory` (a `latest` or `best` folder)."""
+    restored = restore_newest([Path(directory)], target)
+    return restored.state, restored.meta
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainedModel:
     """A trained PassModel ready to score: `model.apply({'params': params}, ...)` on batches

@@ -37,7 +37,7 @@ def claim_workdir(workdir: str | os.PathLike) -> Path:
     return outdir.claim(
         workdir,
         TOOL,
-        adopt=lambda p: {e.name for e in p.iterdir()} <= WORKDIR_ENTRIES | {outdir.MARKER},
+        adopt=lambda _, entries: {e.name for e in entries} <= WORKDIR_ENTRIES,
     )
 
 
