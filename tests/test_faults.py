@@ -43,7 +43,7 @@ from sbp_jax.model.checkpoint_reader import (
     restore_newest,
 )
 from sbp_jax.model.trained import load_trained
-from sbp_jax.train.checkpoint import Checkpoints
+from sbp_jax.train.checkpoint import Checkpoints, claim_workdir
 from sbp_jax.train.loop import train
 
 evaluate = load_cli("evaluate")
@@ -548,3 +548,10 @@ def test_training_refuses_a_workdir_it_did_not_write(tmp_path):
     with pytest.raises(outdir.OutputDirError, match=f"{home} already exists.*thesis.tex"):
         train(cfg, store, home, progress=False)
     assert sorted(p.name for p in home.iterdir()) == ["thesis.tex"]
+    # a workdir of a version before markers, with the demo's evaluation in it, is training's
+    earlier = tmp_path / "earlier"
+    for sub in ("checkpoints/latest", "store", "report"):
+        (earlier / sub).mkdir(parents=True)
+    (earlier / "metrics.jsonl").write_text("")
+    outdir.claim(earlier / "report", "evaluate")
+    assert claim_workdir(earlier) == earlier and outdir.marker_tool(earlier) == "train"

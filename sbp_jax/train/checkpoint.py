@@ -27,18 +27,21 @@ from sbp_jax.model.checkpoint_reader import (
 from sbp_jax.model.trained import WHICH, checkpoint_manager, fallback_warning
 
 TOOL = "train"
-# What a training workdir of a version before output markers holds (adopted as training's).
-WORKDIR_ENTRIES = frozenset({"checkpoints", "metrics.jsonl", "config.toml", "store"})
+# What a training workdir of a version before output markers holds (adopted as training's):
+# training's files, and the demo's evaluation output `eval`.
+WORKDIR_ENTRIES = frozenset({"checkpoints", "metrics.jsonl", "config.toml", "store", "eval"})
+
+
+def earlier_workdir(path: Path, entries: list[Path]) -> bool:
+    """Does `path` look like a training workdir of a version before output markers? Only
+    training's entries, and directories one of our commands owns (evaluation outputs)."""
+    return all(e.name in WORKDIR_ENTRIES or outdir.marker_tool(e) is not None for e in entries)
 
 
 def claim_workdir(workdir: str | os.PathLike) -> Path:
     """Create the workdir or check that it is a training workdir (`outdir.claim`): refuses a
     non-empty directory that training did not write, before any work."""
-    return outdir.claim(
-        workdir,
-        TOOL,
-        adopt=lambda _, entries: {e.name for e in entries} <= WORKDIR_ENTRIES,
-    )
+    return outdir.claim(workdir, TOOL, adopt=earlier_workdir)
 
 
 class Checkpoints:
