@@ -222,7 +222,7 @@ def test_reader_during_writes_and_a_writer_killed_at_a_random_point(env, tmp_pat
     try:
         assert writer.stdout.readline()  # the first step is written
         reads, deadline = 0, time.monotonic() + np.random.default_rng(seed).uniform(0.5, 1.5)
-        while time.monotonic() < deadline:  # every read is a whole, consistent step
+        while time.monotonic() < deadline or reads < 5:  # each read: a whole, consistent step
             r = restore_newest([latest])
             step = int(r.state["step"])
             assert r.meta["step"] == step and r.path.name == str(step)
@@ -232,7 +232,6 @@ def test_reader_during_writes_and_a_writer_killed_at_a_random_point(env, tmp_pat
     finally:
         writer.kill()
         writer.wait()
-    assert reads > 3
     r = restore_newest([latest])
     assert np.all(np.asarray(r.state["params"]["w"]) == int(r.state["step"]))
     ckpt = Checkpoints(tmp_path)  # the next run continues where the killed one stopped
