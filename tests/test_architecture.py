@@ -14,12 +14,13 @@ PACKAGE = ROOT / "sbp_jax"
 # What each subpackage may import from the rest of sbp_jax (besides itself).
 ALLOWED = {
     "config": set(),
+    "outdir": set(),
     "distributions": set(),
     "synth": set(),
-    "data": {"config"},
-    "model": {"config", "distributions", "data"},
-    "train": {"config", "distributions", "data", "model"},
-    "evaluate": {"config", "distributions", "data", "model"},
+    "data": {"config", "outdir"},
+    "model": {"config", "outdir", "distributions", "data"},
+    "train": {"config", "outdir", "distributions", "data", "model"},
+    "evaluate": {"config", "outdir", "distributions", "data", "model"},
 }
 # Not listed, so they may import anything: the top level (config aside) and the top layers `cli`
 # (command lines) and `serve` (export and HTTP service). A package's `__main__` module is its

@@ -1,34 +1,42 @@
-"""End to end (the one slow-ish test module): tiny league -> tiny trained model -> evaluate.py.
+"""End to end: tiny league -> tiny trained model (shared fixtures in conftest) -> evaluate.py.
 
-Checks the files, their columns and their consistency with each other, and that a checkpoint and a
-store that do not belong together are refused with both sides named.
+Checks the files, their columns and their consistency with each other; that a checkpoint and a
+store that do not belong together are refused with both sides named; that --out is only written
+when the evaluation owns it; and that a store other than the training store is scored but its
+metrics are never called held-out.
 """
 
 import csv
 import dataclasses
-import importlib.util
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_cli
+from store_edits import rewrite_store
 from store_fixtures import write_random_store
 
-from sbp_jax.config import load_config
 from sbp_jax.data import PlayStore
-from sbp_jax.data.ingest import ingest
+from sbp_jax.evaluate import run
 from sbp_jax.evaluate.metrics import mean_by, spearman
+from sbp_jax.evaluate.passing_score import ScoreScale
 from sbp_jax.evaluate.report import summary_text
+from sbp_jax.evaluate.run import EvalOptions
 from sbp_jax.evaluate.truth import ORACLE
-from sbp_jax.model.trained import MismatchError, check_compatible, check_same_split, load_trained
-from sbp_jax.synth import generate_league
-from sbp_jax.train.loop import train
+from sbp_jax.model.trained import (
+    MismatchError,
+    StoreCheck,
+    check_compatible,
+    check_same_split,
+    check_same_store,
+    load_trained,
+    store_fingerprint,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("evaluate_cli", ROOT / "evaluate.py")
-evaluate = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(evaluate)
+evaluate = load_cli("evaluate")
 PLAYS_COLUMNS = ["gameId", "playId", "passer_id", "passer_name", "yards", "percentile", "median"]
 BOARD_COLUMNS = [
     "split",
@@ -42,33 +50,6 @@ BOARD_COLUMNS = [
     "score_high",
     "rank",
 ]
-
-
-@pytest.fixture(scope="module")
-def evaluated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    league = root / "league"
-    generate_league(league, weeks=2, seed=0, n_teams=6, dropbacks_per_team_game=16)
-    workdir = root / "run"
-    cfg = load_config(ROOT / "configs" / "tiny.toml", ["train.epochs=1"])
-    store = ingest(league, workdir / "store")  # where train.py would ingest a CSV directory
-    train(cfg, store, workdir, progress=False)
-    out = root / "eval"
-    rc = evaluate.main(
-        [
-            "--workdir",
-            str(workdir),
-            "--data",
-            str(league),
-            "--out",
-            str(out),
-            "--bootstrap",
-            "50",
-            "--no-progress",
-        ]
-    )
-    assert rc == 0
-    return league, workdir, out
 
 
 def _read(path):
@@ -90,7 +71,9 @@ def test_outputs_exist_with_contract_columns(evaluated):
         "leaderboard.png",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+    # no temporary files left; the only hidden files are the output marker and lock
+    hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    assert hidden == [".sbp_jax-output", ".sbp_jax-output.lock"]
     plays = _read(out / "plays.csv")
     assert set(PLAYS_COLUMNS) <= set(plays[0])
     assert len(plays) == PlayStore.open(workdir / "store").n_plays
@@ -101,7 +84,7 @@ def test_outputs_exist_with_contract_columns(evaluated):
     assert {"season", "week=1", "week=2", "pressure", "clean", "short"} <= labels
     assert any(lab.startswith("game=") for lab in labels)
     html = (out / "report.html").read_text()
-    assert "<img src='leaderboard.png'" in html and "Held-out metrics" in html
+    assert "<img src='data:image/png;base64," in html and "Metrics (held-out)" in html
 
 
 def test_leaderboard_agrees_with_plays_csv(evaluated):
@@ -217,3 +200,80 @@ def test_spearman_against_scipy():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 6, 40).astype(float), rng.normal(size=40)  # ties in a
     assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+
+
+FAST = EvalOptions(
+    scale=ScoreScale(n_bootstrap=20), use_xgboost=False, progress=False, examples_per_kind=0
+)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", ["data directory", "other files", "train workdir", "a file"])
+def test_out_is_refused_unless_the_evaluation_owns_it(evaluated, tmp_path, capsys, kind):
+    # `--out data/league` used to replace the league's plays.csv; now nothing is touched.
+    league, workdir, _ = evaluated
+    out = tmp_path / "out"
+    if kind == "data directory":
+        shutil.copytree(league, out)
+    elif kind == "other files":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    elif kind == "train workdir":
+        out = workdir
+    else:
+        out.write_text("not a directory")
+    before = _files(out) if out.is_dir() else out.read_bytes()
+    argv = ["--workdir", str(workdir), "--data", str(league), "--out", str(out), "--no-progress"]
+    assert evaluate.main(argv) == 2
+    err = capsys.readouterr().err
+    assert str(out) in err and ("refusing" in err or "not a directory" in err or "`train`" in err)
+    assert (_files(out) if out.is_dir() else out.read_bytes()) == before
+
+
+def test_store_check_without_a_fingerprint_falls_back_to_the_play_count(evaluated):
+    _, workdir, _ = evaluated
+    trained = load_trained(workdir)
+    store = PlayStore.open(workdir / "store")
+    assert trained.store_meta["fingerprint"] == store_fingerprint(store)
+    assert check_same_store(trained, store, workdir="W", data="S") == StoreCheck(True)
+    old_meta = {k: v for k, v in trained.store_meta.items() if k != "fingerprint"}
+    old = dataclasses.replace(trained, store_meta=old_meta)
+    check = check_same_store(old, store, workdir="W", data="S")
+    assert (
+        check.same
+        and "no store fingerprint" in check.message
+        and "number of plays" in check.message
+    )
+    fewer = dataclasses.replace(old, store_meta={**old_meta, "n_plays": store.n_plays + 1})
+    check = check_same_store(fewer, store, workdir="W", data="S")
+    assert not check.same and f"{store.n_plays + 1}" in check.message
+
+
+def test_a_store_other_than_the_training_store_is_scored_but_never_called_held_out(
+    evaluated, tmp_path
+):
+    _, workdir, _ = evaluated
+    store = PlayStore.open(workdir / "store")
+    first_game = store.plays["gameId"] == store.plays["gameId"][0]
+    other = rewrite_store(store, tmp_path / "other", keep_N=np.flatnonzero(~first_game))
+    check = check_same_store(load_trained(workdir), other, workdir=workdir, data=other.path)
+    assert not check.same and "not the store" in check.message
+
+    out = tmp_path / "out"
+    result = run.run(workdir, other.path, out, options=FAST)
+    assert result["metrics_scope"] == "all_plays" and "held_out" not in result
+    assert result["data"]["n_metric_plays"] == other.n_plays and "n_held_out" not in result["data"]
+    assert any("not the store" in w for w in result["warnings"])
+    m = json.loads((out / "metrics.json").read_text())
+    (summary,) = m["all_plays"].values()
+    assert summary["n_plays"] == other.n_plays and "held_out" not in m
+    assert "held_out" not in _read(out / "plays.csv")[0]
+    html = (out / "report.html").read_text()
+    assert "Metrics (all plays)" in html and "held-out" not in html.lower().replace(
+        "no play is known to be held out", ""
+    )
+    text = summary_text(result, out)
+    assert text.startswith("WARNING: ") and "metrics on" in text and "held-out" not in text

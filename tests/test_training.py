@@ -1,6 +1,5 @@
 """The training loop: learning, exact resume, config checks on resume, non-finite guard, CLI."""
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -8,10 +7,12 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+from conftest import load_cli
 from tiny_store import make_tiny_store
 
 from sbp_jax.config import ConfigError, load_config
 from sbp_jax.data import NormStats, PlayStore, split_by_game
+from sbp_jax.model.checkpoint_reader import CheckpointFallbackWarning
 from sbp_jax.model.trained import load_trained
 from sbp_jax.train import loop as training
 from sbp_jax.train.checkpoint import Checkpoints
@@ -23,14 +24,7 @@ TINY = ROOT / "configs" / "tiny.toml"
 BASE = ["data.time_multiple=16"]
 
 
-def _load_cli():
-    spec = importlib.util.spec_from_file_location("train_cli", ROOT / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_cli = _load_cli()
+train_cli = load_cli("train")
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +71,18 @@ def test_loss_falls_and_workdir_holds_everything(store, tmp_path):
     np.testing.assert_array_equal(latest.norm.static_std_S, want.static_std_S)
 
 
-def test_interrupted_and_resumed_run_equals_uninterrupted(store, tmp_path):
-    cfg = load_config(TINY, [*BASE, "train.epochs=2", "train.checkpoint_every=4"])
-    full = train(cfg, store, tmp_path / "full", progress=False)
+RESUMED = [*BASE, "train.epochs=2", "train.checkpoint_every=4"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(store, tmp_path_factory):
+    """The summary of a run of the RESUMED config that nobody interrupts."""
+    cfg = load_config(TINY, RESUMED)
+    return train(cfg, store, tmp_path_factory.mktemp("full"), progress=False)
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted(store, tmp_path, uninterrupted):
+    cfg, full = load_config(TINY, RESUMED), uninterrupted
 
     def crash(step, _metrics):
         if step == 7:  # after the checkpoint at step 4: steps 5-7 are lost and redone
@@ -93,6 +96,27 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(store, tmp_path):
     _assert_same_params(resumed["params"], full["params"])
     steps = [r["step"] for r in _records(tmp_path / "cut") if "event" not in r]
     assert steps == list(range(1, full["step"] + 1))  # redone steps are not logged twice
+
+
+def test_resume_past_a_damaged_checkpoint_equals_an_uninterrupted_run(
+    store, tmp_path, uninterrupted
+):
+    cfg, full = load_config(TINY, RESUMED), uninterrupted
+
+    def crash(step, _metrics):
+        if step == 9:  # after the checkpoints at steps 4 and 8
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(cfg, store, tmp_path / "cut", progress=False, on_step=crash)
+    latest = tmp_path / "cut" / "checkpoints" / "latest"
+    assert sorted(p.name for p in latest.iterdir()) == ["4", "8"]
+    meta = latest / "8" / "meta" / "metadata"
+    meta.write_bytes(meta.read_bytes()[:50])  # the disk lost the end of the newest checkpoint
+    with pytest.warns(CheckpointFallbackWarning, match=f"{latest / '8'}: JSONDecodeError"):
+        resumed = train(cfg, store, tmp_path / "cut", progress=False)
+    _assert_same_params(resumed["params"], full["params"])
+    assert any(p.name.startswith("8.corrupt-") for p in latest.iterdir())
 
 
 def test_resume_checks_the_config(store, tmp_path):
@@ -136,6 +160,20 @@ def test_non_finite_loss_stops_names_the_play_and_keeps_last_good_checkpoint(tmp
     good = load_trained(workdir, which="latest")
     assert good.step == event["step"] - 1
     assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(good.params))
+    kept = f"The last good checkpoint (step {good.step} in {workdir / 'checkpoints' / 'latest'})"
+    assert f"{kept} was kept" in err
+    # Without mid-epoch checkpoints the same play stops the run before its first checkpoint:
+    # the message must not promise one.
+    with pytest.raises(training.NonFiniteLossError) as stopped:
+        train(
+            load_config(TINY, [*BASE, "train.checkpoint_every=0"]),
+            store,
+            tmp_path / "none",
+            progress=False,
+        )
+    assert stopped.value.step == event["step"] and stopped.value.last_checkpoint is None
+    assert "kept" not in str(stopped.value) and "nothing to resume from" in str(stopped.value)
+    assert not list((tmp_path / "none" / "checkpoints" / "latest").iterdir())
 
 
 def test_cli_reports_config_errors(tmp_path, capsys):

@@ -18,6 +18,12 @@ from sbp_jax.model.trained import TrainedModel
 
 DENSITY_GRID_YDS = (-15.0, 60.0, 601)
 LEADERBOARD_ROWS = 25
+FILES = {
+    "pit": "pit_histogram.png",
+    "calibration": "calibration.png",
+    "densities": "densities.png",
+    "leaderboard": "leaderboard.png",
+}
 
 
 def example_plays(
@@ -62,34 +68,36 @@ def make_figures(
     out: Path,
     store: PlayStore,
     models: Mapping[str, TrainedModel],
-    held_out_scores: Mapping[str, Mapping[str, np.ndarray]],
-    held_out_metrics: Mapping[str, Mapping],
-    test_idx: np.ndarray,
+    metric_scores: Mapping[str, Mapping[str, np.ndarray]],
+    metric_summary: Mapping[str, Mapping],
+    metric_idx: np.ndarray,
     season: Mapping[str, np.ndarray],
     *,
     examples_per_kind: int,
+    plays_label: str = "held-out plays",
 ) -> tuple[dict[str, Path], str]:
-    """PIT histogram, interval calibration, example densities and the season leaderboard, as PNGs
-    in `out`; returns ({name: path}, a note on what was skipped)."""
+    """PIT histogram, interval calibration (on the plays `metric_idx` the metrics use, described
+    by `plays_label`), example densities among them and the season leaderboard, as PNGs in
+    `out`; returns ({name: path}, a note on what was skipped)."""
     try:
         from sbp_jax.evaluate import plots
     except ImportError:
         return {}, "plots skipped: matplotlib is not installed (pip install 'sbp_jax[plots]')"
     pit = {
         name: metrics.randomized_pit(s["pit_low"], s["pit_high"])
-        for name, s in held_out_scores.items()
+        for name, s in metric_scores.items()
     }
-    coverage = {name: m["coverage"] for name, m in held_out_metrics.items()}
+    coverage = {name: m["coverage"] for name, m in metric_summary.items()}
     figures = {
-        "pit": plots.pit_histogram(pit, out / "pit_histogram.png"),
-        "calibration": plots.calibration_plot(coverage, out / "calibration.png"),
+        "pit": plots.pit_histogram(pit, out / "pit_histogram.png", plays=plays_label),
+        "calibration": plots.calibration_plot(coverage, out / "calibration.png", plays=plays_label),
     }
-    ex_idx, ex_titles = example_plays(store.plays, test_idx, examples_per_kind)
+    ex_idx, ex_titles = example_plays(store.plays, metric_idx, examples_per_kind)
     if len(ex_idx):
         grid = np.linspace(*DENSITY_GRID_YDS, dtype=np.float32)
         dens = {name: densities(t, store, ex_idx, grid) for name, t in models.items()}
         figures["densities"] = plots.density_plot(
-            grid, dens, store.yards[ex_idx], ex_titles, out / "densities.png"
+            grid, dens, store.yards[ex_idx], ex_titles, out / FILES["densities"]
         )
     top = top_of_season(season)
     figures["leaderboard"] = plots.leaderboard_plot(
@@ -97,7 +105,7 @@ def make_figures(
         season["score"][top],
         season["score_low"][top],
         season["score_high"][top],
-        out / "leaderboard.png",
+        out / FILES["leaderboard"],
     )
     return figures, ""
 

@@ -1,11 +1,14 @@
 """Evaluation figures (matplotlib, Agg backend), each written to a temporary file and renamed.
 
 PIT histogram, calibration of central intervals, predicted densities against the actual yards for
-example plays, and the season leaderboard with its bootstrap intervals.
+example plays, and the season leaderboard with its bootstrap intervals. Every label that comes from
+the data (names, titles, model names) goes through `escaping.plot_text`, and TeX is off while a
+figure is drawn, so no name is ever parsed as math.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,53 +19,73 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
+from sbp_jax.evaluate.escaping import plot_text  # noqa: E402
+from sbp_jax.outdir import atomic_path  # noqa: E402
+
+
+def _plain_text(draw):
+    """Run a drawing function with TeX rendering off (a user's matplotlibrc may turn it on)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context({"text.usetex": False}):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
 
 def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
-def pit_histogram(pit_by_model: Mapping[str, np.ndarray], path, *, bins: int = 20) -> Path:
-    """Histogram of randomized PIT values per model; a calibrated model is flat at 1."""
+@_plain_text
+def pit_histogram(
+    pit_by_model: Mapping[str, np.ndarray], path, *, bins: int = 20, plays: str = "held-out plays"
+) -> Path:
+    """Histogram of randomized PIT values per model on `plays`; calibrated is flat at 1."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     edges = np.linspace(0, 1, bins + 1)
     for name, pit in pit_by_model.items():
-        ax.hist(pit, bins=edges, density=True, histtype="step", linewidth=1.6, label=name)
+        ax.hist(
+            pit, bins=edges, density=True, histtype="step", linewidth=1.6, label=plot_text(name)
+        )
     ax.axhline(1.0, color="k", linestyle=":", linewidth=1)
     ax.set(
         xlabel="PIT (randomized for whole yards)",
         ylabel="density",
-        title="Probability integral transform, held-out plays",
+        title=f"Probability integral transform, {plays}",
     )
     ax.legend(fontsize=8)
     return _save(fig, path)
 
 
-def calibration_plot(coverage_by_model: Mapping[str, Mapping[str, float]], path) -> Path:
-    """Observed against nominal coverage of the central predictive intervals."""
+@_plain_text
+def calibration_plot(
+    coverage_by_model: Mapping[str, Mapping[str, float]], path, *, plays: str = "held-out plays"
+) -> Path:
+    """Observed against nominal coverage of the central predictive intervals on `plays`."""
     fig, ax = plt.subplots(figsize=(4.4, 4.2))
     ax.plot([0, 1], [0, 1], "k:", linewidth=1)
     for name, table in coverage_by_model.items():
         nominal = np.array([float(k) for k in table])
-        ax.plot(nominal, list(table.values()), "o-", label=name)
+        ax.plot(nominal, list(table.values()), "o-", label=plot_text(name))
     ax.set(
         xlabel="nominal coverage",
         ylabel="observed coverage",
         xlim=(0.4, 1.0),
         ylim=(0.4, 1.0),
-        title="Central intervals, held-out plays",
+        title=f"Central intervals, {plays}",
     )
     ax.legend(fontsize=8)
     return _save(fig, path)
 
 
+@_plain_text
 def density_plot(
     grid_G: np.ndarray,
     density_by_model: Mapping[str, np.ndarray],
@@ -83,9 +106,9 @@ def density_plot(
             ax.axis("off")
             continue
         for name, dens in density_by_model.items():
-            ax.plot(grid_G, dens[i], linewidth=1.2, label=name)
+            ax.plot(grid_G, dens[i], linewidth=1.2, label=plot_text(name))
         ax.axvline(yards_K[i], color="crimson", linestyle="--", linewidth=1)
-        ax.set_title(titles[i], fontsize=8)
+        ax.set_title(plot_text(titles[i]), fontsize=8)
         ax.set_xlabel("yards", fontsize=8)
         ax.tick_params(labelsize=7)
     axes.ravel()[0].legend(fontsize=7)
@@ -94,6 +117,7 @@ def density_plot(
     return _save(fig, path)
 
 
+@_plain_text
 def leaderboard_plot(
     names: Sequence[str],
     score: np.ndarray,
@@ -111,7 +135,7 @@ def leaderboard_plot(
     # matplotlib refuses negative error bars, so they are clipped to zero.
     xerr = np.maximum([score - low, high - score], 0.0)
     ax.errorbar(score, y, xerr=xerr, fmt="o", color="navy", ecolor="gray", capsize=2)
-    ax.set_yticks(y, names, fontsize=8)
-    ax.set(xlabel="score (50-99) with bootstrap interval", title=title, xlim=(50, 99))
+    ax.set_yticks(y, [plot_text(n) for n in names], fontsize=8)
+    ax.set(xlabel="score (50-99) with bootstrap interval", title=plot_text(title), xlim=(50, 99))
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)

@@ -1,17 +1,27 @@
-"""What a person reads: the `report.html` page and the summary `evaluate.py` prints.
+"""What a person reads: the self-contained `report.html` and the summary `evaluate.py` prints.
 
-The page is assembled from the evaluation result (`run.evaluate`'s dict) and the tables and
-figures it wrote; every table cell is HTML-escaped."""
+The page is one file that works offline and can be mailed: figures embedded as base64 PNG data,
+the leaderboard explorer's rows and script inline (`leaderboard_html`), every passer's play
+percentiles as an inline SVG histogram (`passer_histograms`), and the run manifest. Every text
+that comes from the data is HTML-escaped; warnings (checkpoints skipped, not the training store)
+open the page and the summary, and metrics say which plays they were computed on.
+"""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import html
+import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from sbp_jax.data.keys import rows_of
+from sbp_jax.evaluate import leaderboard_html, passer_histograms
+from sbp_jax.evaluate.escaping import terminal_text
 from sbp_jax.evaluate.tables import (
     LEADERBOARD_DIGITS,
     LEADERBOARD_VIEW,
@@ -25,7 +35,29 @@ TRAD_DIGITS = {"passer_rating": 1, "yards_per_attempt": 2}
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
 table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eef}
-td:nth-child(2),td:nth-child(3){text-align:left}img{max-width:100%}.note{color:#555}"""
+td:nth-child(2),td:nth-child(3){text-align:left}img{max-width:100%}.note{color:#555}
+.warn{background:#fff4e0;border:1px solid #e0a040;padding:.4em 1em}
+nav a{margin-right:1em}pre{white-space:pre-wrap;font-size:12px}"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """What the page shows besides the result dict: the leaderboard (all splits) and its season
+    part, traditional statistics, figure files, and each play's passer and percentile."""
+
+    board: Columns
+    season: Columns
+    trad: Columns
+    figures: Mapping[str, Path]
+    passer_N: np.ndarray
+    percentile_N: np.ndarray
+
+
+def number(value, spec: str) -> str:
+    """`value` formatted with `spec`; "n/a" for a missing or non-finite number."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return format(value, spec)
 
 
 def html_table(columns: Columns, *, digits: Mapping[str, int] | None = None) -> str:
@@ -37,13 +69,21 @@ def html_table(columns: Columns, *, digits: Mapping[str, int] | None = None) -> 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _anchor(heading: str) -> str:
+    return "s-" + "".join(c if c.isalnum() else "-" for c in heading.lower())
+
+
 def html_page(title: str, sections: Sequence[tuple[str, str]]) -> str:
-    """A page: each section is (heading, HTML body)."""
-    body = "".join(f"<h2>{html.escape(h)}</h2>\n{content}\n" for h, content in sections)
+    """A page: a navigation line, then each section (heading, HTML body)."""
+    nav = "".join(f"<a href='#{_anchor(h)}'>{html.escape(h)}</a>" for h, _ in sections)
+    body = "".join(
+        f"<h2 id='{_anchor(h)}'>{html.escape(h)}</h2>\n{content}\n" for h, content in sections
+    )
+    style = "\n".join((_STYLE, leaderboard_html.STYLE, passer_histograms.STYLE))
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
-        f"{body}</body></html>\n"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{style}</style></head><body><h1>{html.escape(title)}</h1>\n"
+        f"<nav>{nav}</nav>\n{body}</body></html>\n"
     )
 
 
@@ -51,8 +91,10 @@ def paragraph(text: str) -> str:
     return f"<p class='note'>{html.escape(text)}</p>"
 
 
-def image(src: str, alt: str) -> str:
-    return f"<p><img src='{html.escape(src)}' alt='{html.escape(alt)}'></p>"
+def embedded_image(path: Path, alt: str) -> str:
+    """An <img> carrying the PNG itself (a data: URI), so the page needs no other file."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f"<p><img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'></p>"
 
 
 def season_with_traditional(season: Columns, trad: Columns) -> dict[str, np.ndarray]:
@@ -64,19 +106,23 @@ def season_with_traditional(season: Columns, trad: Columns) -> dict[str, np.ndar
     return view
 
 
-def metrics_table(held_out: Mapping[str, Mapping]) -> dict[str, np.ndarray]:
+def metrics_table(summary: Mapping[str, Mapping]) -> dict[str, np.ndarray]:
     """One row per model: NLL, CRPS, MAE of the median, PIT-KS and coverage."""
-    names = list(held_out)
-    cov = list(next(iter(held_out.values()))["coverage"])
+    names = list(summary)
+    cov = list(next(iter(summary.values()))["coverage"])
     table = {
         "model": np.asarray(names, object),
-        "plays": np.asarray([held_out[n]["n_plays"] for n in names]),
+        "plays": np.asarray([summary[n]["n_plays"] for n in names]),
     }
     for key in ("nll", "crps", "mae_median", "pit_ks"):
-        table[key] = np.asarray([held_out[n].get(key, np.nan) for n in names], np.float64)
+        table[key] = np.asarray([_nan(summary[n].get(key)) for n in names], np.float64)
     for c in cov:
-        table[f"cover {c}"] = np.asarray([held_out[n]["coverage"][c] for n in names])
+        table[f"cover {c}"] = np.asarray([_nan(summary[n]["coverage"][c]) for n in names])
     return table
+
+
+def _nan(value) -> float:
+    return np.nan if value is None else value
 
 
 def truth_html(truth_result: Mapping | None) -> str:
@@ -86,14 +132,14 @@ def truth_html(truth_result: Mapping | None) -> str:
     sp = p["spearman_skill"]
     passer_table = {
         "measure": np.asarray(list(sp), object),
-        "spearman with true skill": np.asarray(list(sp.values()), np.float64),
+        "spearman with true skill": np.asarray([_nan(v) for v in sp.values()], np.float64),
     }
-    play_rows = ("all", "held_out")
+    play_rows = [r for r in ("all", "held_out") if r in q]
     play_table = {
         "plays": np.asarray(play_rows, object),
         "n": np.asarray([q[r]["n"] for r in play_rows]),
-        "pearson": np.asarray([q[r]["pearson"] for r in play_rows], np.float64),
-        "spearman": np.asarray([q[r]["spearman"] for r in play_rows], np.float64),
+        "pearson": np.asarray([_nan(q[r]["pearson"]) for r in play_rows], np.float64),
+        "spearman": np.asarray([_nan(q[r]["spearman"]) for r in play_rows], np.float64),
     }
     return (
         paragraph(f"{p['n_passers']} passers ({p['passers']}); the same plays feed every measure.")
@@ -110,36 +156,90 @@ def truth_html(truth_result: Mapping | None) -> str:
     )
 
 
+def warnings_html(notes: Sequence[str]) -> str:
+    if not notes:
+        return ""
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return f"<div class='warn' role='alert'><strong>Warnings</strong><ul>{items}</ul></div>"
+
+
+def manifest_html(provenance: Mapping) -> str:
+    """The manifest: provenance as a two-column table, the resolved config as JSON."""
+    flat: dict[str, str] = {}
+
+    def visit(node, key: str) -> None:
+        if isinstance(node, Mapping) and key != "model.config":
+            for k, v in node.items():
+                visit(v, f"{key}.{k}" if key else str(k))
+        elif key != "model.config":
+            flat[key] = " ".join(map(str, node)) if isinstance(node, list) else str(node)
+
+    visit(provenance, "")
+    table = {
+        "key": np.asarray(list(flat), object),
+        "value": np.asarray(list(flat.values()), object),
+    }
+    config = json.dumps(provenance["model"]["config"], indent=1)
+    return (
+        paragraph("Also in manifest.json, with the SHA-256 of every output file.")
+        + html_table(table)
+        + f"<details><summary>Resolved config</summary><pre>{html.escape(config)}</pre></details>"
+    )
+
+
 def _figure(figures: Mapping[str, Path], name: str, alt: str) -> str:
-    return image(figures[name].name, alt) if name in figures else ""
+    return embedded_image(figures[name], alt) if name in figures else ""
 
 
-def report_html(
-    result: Mapping, board: Columns, season: Columns, trad: Columns, figures: Mapping[str, Path]
-) -> str:
+def report_html(result: Mapping, provenance: Mapping, pages: Inputs) -> str:
     """The whole report page."""
     digits = {**LEADERBOARD_DIGITS, **TRAD_DIGITS}
     scale, data, t = result["score_scale"], result["data"], result["timings_s"]
-    model = result["model"]
+    model, figures = result["model"], pages.figures
+    scope = result["metrics_scope"]
     summary = (
-        f"Model {model['workdir']} (head {model['head']}, step {model['step']}) on "
-        f"{data['store']}: {data['n_plays']} plays scored in {t['score_season']:.1f} s "
-        f"({t['plays_per_second']:.0f} plays/s, including compilation and batch assembly). "
-        f"Metrics use the {data['n_held_out']} plays of held-out test games only; leaderboards "
-        "use every play of the season, including the games the model was trained on."
+        f"Model {model['workdir']} (head {model['head']}, step {model['step']}, "
+        f"{model['checkpoint_path']}) on {data['store']}: {data['n_plays']} plays scored in "
+        f"{t['score_season']:.1f} s ({t['plays_per_second']:.0f} plays/s, including compilation "
+        f"and batch assembly). Metrics use the {data['n_metric_plays']} "
+        f"{result['metrics_on']}; leaderboards use every play of the season, including the games "
+        f"the model was trained on (fold mode: {provenance['fold']})."
     )
     point = {
         "model": np.asarray(list(result["point_mae"]), object),
-        "MAE": np.asarray(list(result["point_mae"].values()), np.float64),
+        "MAE": np.asarray([_nan(v) for v in result["point_mae"].values()], np.float64),
     }
+    on = "held-out" if scope == "held_out" else "all plays"
     sections = [
         (
             "Summary",
-            paragraph(summary) + (paragraph(result["figures"]) if result["figures"] else ""),
+            warnings_html(result["warnings"])
+            + paragraph(summary)
+            + (paragraph(result["figures"]) if result["figures"] else ""),
         ),
-        ("Held-out metrics", html_table(metrics_table(result["held_out"]), digits={})),
         (
-            "Point predictions (MAE, yards, held-out)",
+            "Leaderboards",
+            paragraph(
+                f"Score = 50 + 49·logistic((shrunk − league)/{scale['spread_used']:.4f}), mean "
+                f"percentile shrunk toward the league with {scale['prior_attempts']:g} prior "
+                f"attempts; {scale['interval']:.0%} bootstrap intervals; ranked with at least "
+                f"{scale['min_attempts']['season']} attempts for the season (see "
+                "docs/passing_score.md). Choose any split; click a header to sort."
+            )
+            + leaderboard_html.leaderboard_explorer(pages.board, scale["interval"])
+            + _figure(figures, "leaderboard", "leaderboard"),
+        ),
+        (
+            "Passers",
+            paragraph(
+                "Each passer's play percentiles; the dashed line is what a league-average passer "
+                "would show (uniform percentiles)."
+            )
+            + passer_histograms.passer_cards(pages.season, pages.passer_N, pages.percentile_N),
+        ),
+        (f"Metrics ({on})", html_table(metrics_table(result[scope]), digits={})),
+        (
+            f"Point predictions (MAE, yards, {on})",
             html_table(point, digits={"MAE": 3}) + paragraph(f"XGBoost: {result['xgboost']}."),
         ),
         ("Does the score measure the quarterback?", truth_html(result["truth"])),
@@ -150,64 +250,50 @@ def report_html(
         ),
         ("Predicted distributions", _figure(figures, "densities", "densities")),
         (
-            "Season leaderboard",
-            paragraph(
-                f"Score = 50 + 49·logistic((shrunk − league)/{scale['spread_used']:.4f}), mean "
-                f"percentile shrunk toward the league with {scale['prior_attempts']:g} prior "
-                f"attempts; {scale['interval']:.0%} bootstrap intervals; ranked with at least "
-                f"{scale['min_attempts']['season']} attempts (see docs/passing_score.md)."
-            )
-            + _figure(figures, "leaderboard", "leaderboard")
-            + html_table(season_with_traditional(season, trad), digits=digits),
+            "Season with traditional statistics",
+            html_table(season_with_traditional(pages.season, pages.trad), digits=digits),
         ),
+        ("Run manifest", manifest_html(provenance)),
     ]
-    for label in dict.fromkeys(board["split"]):
-        if label == "season" or label.startswith(("week=", "game=")):
-            continue
-        rows = np.asarray(board["split"]) == label
-        table = html_table(select(board, rows, LEADERBOARD_VIEW), digits=digits)
-        sections.append((f"Split: {label}", table))
-    sections.append(
-        (
-            "Weeks and games",
-            paragraph(
-                "Week and game leaderboards: leaderboard.md and leaderboard.csv; per-play scores: "
-                "plays.csv."
-            ),
-        )
-    )
     return html_page("QB passing score report", [(h, c) for h, c in sections if c])
 
 
 def summary_text(result: Mapping, out) -> str:
-    """What `evaluate.py` prints: held-out metrics, baselines, truth check, top of the season."""
-    t = result["timings_s"]
-    lines = [
-        f"scored {result['data']['n_plays']} plays in {t['score_season']:.1f}"
+    """What `evaluate.py` prints: warnings, metrics (saying on which plays), baselines, the truth
+    check and the top of the season."""
+    t, data = result["timings_s"], result["data"]
+    lines = [f"WARNING: {terminal_text(note)}" for note in result.get("warnings", [])]
+    lines.append(
+        f"scored {data['n_plays']} plays in {t['score_season']:.1f}"
         f" s ({t['plays_per_second']:.0f} plays/s incl. compile); metrics on "
-        f"{result['data']['n_held_out']} held-out plays"
-    ]
-    for name, m in result["held_out"].items():
-        cov = " ".join(f"{k}:{v:.2f}" for k, v in m["coverage"].items())
+        f"{data['n_metric_plays']} {result['metrics_on']}"
+    )
+    for name, m in result[result["metrics_scope"]].items():
+        cov = " ".join(f"{k}:{number(v, '.2f')}" for k, v in m["coverage"].items())
         lines.append(
-            f"  {name:<28} NLL {m['nll']:.3f}  CRPS {m.get('crps', float('nan')):.3f}  "
-            f"MAE {m['mae_median']:.2f}  PIT-KS {m['pit_ks']:.3f}  coverage {cov}"
+            f"  {terminal_text(name):<28} NLL {number(m['nll'], '.3f')}  "
+            f"CRPS {number(m.get('crps'), '.3f')}  "
+            f"MAE {number(m['mae_median'], '.2f')}  PIT-KS {number(m['pit_ks'], '.3f')}  "
+            f"coverage {cov}"
         )
-    lines.append("point MAE: " + ", ".join(f"{k} {v:.2f}" for k, v in result["point_mae"].items()))
+    lines.append(
+        "point MAE: " + ", ".join(f"{k} {number(v, '.2f')}" for k, v in result["point_mae"].items())
+    )
     if result["truth"] is not None:
         sp = result["truth"]["passer_level"]["spearman_skill"]
         lines.append(
             "Spearman with true QB skill: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in sp.items() if k != ORACLE)
-            + f"; ceiling {ORACLE} {sp[ORACLE]:.2f}"
+            + ", ".join(f"{k} {number(v, '.2f')}" for k, v in sp.items() if k != ORACLE)
+            + f"; ceiling {ORACLE} {number(sp[ORACLE], '.2f')}"
         )
         pl = result["truth"]["play_level"]["all"]
-        lines.append(f"play percentile vs true percentile: Pearson {pl['pearson']:.3f}")
+        lines.append(f"play percentile vs true percentile: Pearson {number(pl['pearson'], '.3f')}")
     lines.append("season leaderboard (top 10):")
     for row in result["season_top"]:
         rank = row["rank"] if row["rank"] else "-"
         lines.append(
-            f"  {rank:>3}  {row['passer_name']:<22} {row['team']:<4} "
+            f"  {rank:>3}  {terminal_text(str(row['passer_name'])):<22} "
+            f"{terminal_text(str(row['team'])):<4} "
             f"{row['attempts']:>4} att  score {row['score']:.1f} "
             f"[{row['score_low']:.1f}, {row['score_high']:.1f}]"
         )

@@ -66,12 +66,13 @@ def truth_check(
     truth_dir: Path,
     plays: Mapping[str, np.ndarray],
     percentile_N: np.ndarray,
-    held_out_N: np.ndarray,
+    held_out_N: np.ndarray | None,
     season: Mapping[str, np.ndarray],
     trad: Mapping[str, np.ndarray],
 ) -> dict[str, object]:
     """Spearman of passer-level measures with true skill (ranked passers, or all with a truth row
-    when fewer than 5 are ranked) and play-level correlations with the true percentiles."""
+    when fewer than 5 are ranked) and play-level correlations with the true percentiles, on all
+    plays and on the held-out ones (`held_out_N`; None: no play is known to be held out)."""
     passers, truth_plays = read_truth(truth_dir)
     true_pct = true_percentiles(truth_plays, plays)
     ok = np.isfinite(true_pct)
@@ -95,7 +96,8 @@ def truth_check(
         "spearman_skill": {name: spearman(v, skill) for name, v in measures.items()},
     }
     play_level: dict[str, object] = {"n_plays": int(ok.sum())}
-    for name, mask in (("all", ok), ("held_out", ok & held_out_N)):
+    subsets = [("all", ok)] + ([("held_out", ok & held_out_N)] if held_out_N is not None else [])
+    for name, mask in subsets:
         play_level[name] = {
             "pearson": pearson(percentile_N[mask], true_pct[mask]),
             "spearman": spearman(percentile_N[mask], true_pct[mask]),

@@ -41,25 +41,13 @@ from sbp_jax.data import (
     shard,
     split_by_game,
 )
+from sbp_jax.model.trained import check_norm_finite
 from sbp_jax.train import parallel
-from sbp_jax.train.checkpoint import Checkpoints
+from sbp_jax.train.checkpoint import Checkpoints, claim_workdir
 from sbp_jax.train.metrics_log import MetricsLog
+from sbp_jax.train.non_finite import NonFiniteLossError
 from sbp_jax.train.resume import resume, store_meta
 from sbp_jax.train.step import StepData, TrainState, create_train_state
-
-
-class NonFiniteLossError(RuntimeError):
-    """A training step produced a non-finite loss or gradient; names the plays at fault."""
-
-    def __init__(self, step: int, plays: list[tuple[Any, Any]]) -> None:
-        self.step = step
-        self.plays = plays
-        shown = ", ".join(f"(gameId={g}, playId={p})" for g, p in plays[:20])
-        more = f" and {len(plays) - 20} more" if len(plays) > 20 else ""
-        super().__init__(
-            f"non-finite loss at step {step}; plays {shown}{more}. "
-            "The last good checkpoint was kept."
-        )
 
 
 def _check_batch_sizes(cfg: Config) -> None:
@@ -216,8 +204,7 @@ def device_resident(cfg: Config, store: PlayStore) -> bool:
 def prepare(cfg: Config, store: PlayStore, workdir: str | os.PathLike) -> Run:
     """Splits, a fresh or resumed state, normalization statistics (train split, or the
     checkpoint's on resume), the metrics log truncated to the resumed step, and the iterators."""
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = claim_workdir(workdir)
     _check_batch_sizes(cfg)
     splits = split_games(cfg, store)
     smeta = store_meta(store, InputSpec.of(cfg.data))
@@ -235,6 +222,7 @@ def prepare(cfg: Config, store: PlayStore, workdir: str | os.PathLike) -> Run:
         norm = NormStats.from_dict(meta["norm"])
     else:
         norm = NormStats.compute(store, splits["train"])
+        check_norm_finite(norm, store.feature_names, store.static_names, f"store {store.path}")
     log = MetricsLog(workdir / "metrics.jsonl", enabled=jax.process_index() == 0)
     if jax.process_index() == 0:
         save_config(cfg, workdir / "config.toml")
@@ -299,7 +287,7 @@ def run_epoch(
                     plays=[list(p) for p in bad],
                 )
                 bar.close()
-                raise NonFiniteLossError(step, bad)
+                raise NonFiniteLossError(step, bad, run.ckpt.last_good())
             plays += float(host["weight"][j])
             loss_sum, loss_n = loss_sum + loss, loss_n + 1
             rate = plays / (time.perf_counter() - t0)

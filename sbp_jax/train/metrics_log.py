@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
+
+from sbp_jax import outdir
 
 
 class MetricsLog:
@@ -22,9 +23,7 @@ class MetricsLog:
         if not (self.enabled and self.path.is_file()):
             return
         keep = [ln for ln in self.path.read_text().splitlines() if _step_of(ln, step + 1) <= step]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text("".join(ln + "\n" for ln in keep))
-        os.replace(tmp, self.path)
+        outdir.write_text(self.path, "".join(ln + "\n" for ln in keep))
 
     def write(self, **record: Any) -> None:
         """One line; non-finite floats become null so the file stays standard JSON."""

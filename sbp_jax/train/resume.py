@@ -10,7 +10,7 @@ import numpy as np
 
 from sbp_jax.config import RESUMABLE_CHANGES, Config, ConfigError, changed_keys
 from sbp_jax.data import InputSpec, PlayStore
-from sbp_jax.model.trained import check_input_names, saved_config
+from sbp_jax.model.trained import check_input_names, saved_config, store_fingerprint
 from sbp_jax.train.checkpoint import Checkpoints
 from sbp_jax.train.step import TrainState
 
@@ -25,6 +25,7 @@ def store_meta(store: PlayStore, spec: InputSpec) -> dict[str, Any]:
         "format_version": int(store.format_version),
         "release": str(getattr(store, "release", "")),
         "n_plays": int(store.n_plays),
+        "fingerprint": store_fingerprint(store),
     }
 
 
@@ -44,7 +45,8 @@ def resume(
             f"{', '.join(sorted(RESUMABLE_CHANGES))} may change) or use a new --workdir"
         )
     check_input_names(meta["store_meta"], saved_cfg, where)
-    for key in ("feature_names", "static_names", "format_version", "n_plays"):
+    keys = ["feature_names", "static_names", "format_version", "n_plays", "fingerprint"]
+    for key in (k for k in keys if k in meta["store_meta"]):  # older checkpoints lack some
         if meta["store_meta"][key] != meta_now[key]:
             raise ValueError(
                 f"{where}: the data differ from the checkpoint's ({key}: "
