@@ -47,10 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     # after argument parsing: --help, --version and --print-config stay fast
     from sbp_jax.data import open_data
     from sbp_jax.train import NonFiniteLossError, initialize_distributed, train
+    from sbp_jax.train.checkpoint import claim_workdir
 
     def body() -> int:
         cfg = resolved_config(args)
         initialize_distributed(args.coordinator, args.num_processes, args.process_id)
+        claim_workdir(args.workdir)  # before a CSV folder is ingested into W/store
         store = open_data(args.data, args.workdir, progress=not args.quiet)
         summary = train(cfg, store, args.workdir, progress=not args.quiet)
         print(
