@@ -215,7 +215,7 @@ def test_export_errors_are_one_line_and_leave_nothing_behind(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and "already exists" in err
     assert export_cli.main(["--workdir", str(tmp_path / "none"), "--out", str(tmp_path / "a")]) == 2
-    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    assert "holds no checkpoint" in capsys.readouterr().err and not (tmp_path / "a").exists()
 
     def broken(*args, **kwargs):
         raise ValueError("lowering failed")

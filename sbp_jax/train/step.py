@@ -7,7 +7,8 @@ tomorrow). With `axis_name=None` they run on a single device without collectives
 
 `train_steps` takes a step's plays as raw frames (`RawBatch`, host batching) or as play indices
 into a device-resident store (`IndexBatch`), builds the model's inputs with
-`data.inputs.model_inputs` inside the step, and scans `k` optimizer steps with `lax.scan`. A step
+`data.inputs.model_inputs` inside the step, and scans `k` optimizer steps with `lax.scan` (unrolled
+on the CPU backend, whose while loops are slow; one step is a plain call). A step
 whose loss or gradient norm is not finite leaves the state unchanged, and so does every later step
 of the call: the state that comes out is the one before the first bad step, which the caller
 names from the per-step metrics.
@@ -199,7 +200,15 @@ def train_steps(
         state = jax.tree.map(lambda new, old: jnp.where(ok, new, old), new_state, state)
         return (state, ok), {**m, "ok": ok}
 
-    (state, _), metrics = jax.lax.scan(body, (state, jnp.asarray(True)), plays_K)
+    carry = (state, jnp.asarray(True))
+    k = jax.tree.leaves(plays_K)[0].shape[0]
+    if k == 1:  # no loop at all: XLA:CPU runs a while loop's body many times slower
+        (state, _), metrics = body(carry, jax.tree.map(lambda x: x[0], plays_K))
+        return state, jax.tree.map(lambda x: x[None], metrics)
+    # XLA:CPU runs while-loop bodies ~10x slower than straight-line code (measured), so on the
+    # CPU the K steps are unrolled (longer compiles); accelerators keep the rolled loop.
+    unroll = k if jax.default_backend() == "cpu" else 1
+    (state, _), metrics = jax.lax.scan(body, carry, plays_K, unroll=unroll)
     return state, metrics
 
 
