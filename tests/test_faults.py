@@ -284,7 +284,9 @@ def test_nan_yards_are_an_error_naming_the_play_not_nan_scores(env, tiny_run, tm
 
 
 @pytest.mark.parametrize("where", ["static", "tracking"])
-def test_training_refuses_non_finite_normalization_naming_store_and_feature(tmp_path, where):
+def test_non_finite_values_are_refused_naming_store_and_feature(tmp_path, where):
+    """The writer refuses them; a store whose arrays were altered on disk after writing (its meta
+    still finite) is refused by training, which recomputes the statistics on its own split."""
     store = make_tiny_store(tmp_path / "store", max_len=16)
     static, tracking = store.static.copy(), np.asarray(store.tracking).copy()
     if where == "static":
@@ -293,10 +295,21 @@ def test_training_refuses_non_finite_normalization_naming_store_and_feature(tmp_
     else:
         tracking[:, 0, 3] = np.nan
         feature = repr(FEATURE_NAMES[3])
-    bad = rewrite_store(store, tmp_path / "bad", static_NxS=static, tracking_RxPxF=tracking)
+    bad = tmp_path / "bad"
+    expected = f"store {bad}.*{where} feature {feature}"
+    with pytest.raises(StoreError, match=expected):
+        rewrite_store(store, bad, static_NxS=static, tracking_RxPxF=tracking)
+    assert not bad.exists()
+
+    rewrite_store(store, bad)
+    name, values = ("static", static) if where == "static" else ("tracking", tracking)
+    on_disk = np.load(bad / f"{name}.npy", mmap_mode="r+")
+    on_disk[:] = values
+    on_disk.flush()
+    del on_disk
     cfg = load_config(ROOT / "configs" / "tiny.toml", ["data.time_multiple=16"])
-    with pytest.raises(StoreError, match=f"store {tmp_path / 'bad'}.*{where} feature {feature}"):
-        train(cfg, bad, tmp_path / "w", progress=False)
+    with pytest.raises(StoreError, match=expected):
+        train(cfg, PlayStore.open(bad), tmp_path / "w", progress=False)
 
 
 def test_a_damaged_truth_directory_is_named(tiny_run, tmp_path):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,27 @@ DEFAULT_COLUMNS = {"target_id": -1, "target_slot": -1, "target_source": "none"}
 
 class StoreError(ValueError):
     """A store directory is missing, incomplete, of another format version or inconsistent."""
+
+
+def check_norm_finite(
+    norm: NormStats, feature_names: Sequence[str], static_names: Sequence[str], where: str
+) -> None:
+    """Raise StoreError naming `where` and the feature when a normalization statistic is NaN or
+    infinite (the data hold a non-finite value in that feature: training would learn nothing)."""
+    for kind, names, mean, std in (
+        ("tracking", feature_names, norm.track_mean_F, norm.track_std_F),
+        ("static", static_names, norm.static_mean_S, norm.static_std_S),
+    ):
+        bad = ~(np.isfinite(mean) & np.isfinite(std))
+        if bad.any():
+            shown = ", ".join(
+                f"{names[i] if i < len(names) else i!r} (mean {mean[i]}, std {std[i]})"
+                for i in np.flatnonzero(bad)
+            )
+            raise StoreError(
+                f"{where}: the normalization statistics of {kind} feature {shown} are not "
+                "finite: the data hold NaN or infinite values there; fix or re-ingest them"
+            )
 
 
 class PlayStore:
@@ -127,11 +149,7 @@ class PlayStore:
             if key not in meta:
                 raise StoreError(f"{meta_file}: missing key {key!r}")
         norm = _read(meta_file, lambda _: NormStats.from_dict(meta["norm"]))  # checked, named
-        bad = [k for k, v in norm.to_dict().items() if not np.isfinite(v).all()]
-        if bad:
-            raise StoreError(
-                f"{meta_file}: non-finite normalization statistics {bad}; re-run ingest"
-            )
+        check_norm_finite(norm, meta["feature_names"], meta["static_names"], str(meta_file))
         arrays = {}
         for name in _ARRAY_FILES:
             f = path / f"{name}.npy"
@@ -267,9 +285,7 @@ class StoreWriter:
         yards = _cat(self._per_play["yards"], np.float32, (0,))
         self._acc.add_static(static)
         norm = self._acc.finish()
-        bad = [k for k, v in norm.to_dict().items() if not np.isfinite(v).all()]
-        if bad:
-            raise StoreError(f"{self.out_dir}: non-finite tracking or static values (in {bad})")
+        check_norm_finite(norm, FEATURE_NAMES, static_names, f"store {self.out_dir}")
 
         tracking = self._write_tracking()
         offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])

@@ -34,7 +34,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from sbp_jax.config import Config, from_dict
-from sbp_jax.data import InputSpec, NormStats, PlayStore, StoreError
+from sbp_jax.data import InputSpec, NormStats, PlayStore
 from sbp_jax.model.checkpoint_reader import CheckpointFallbackWarning, restore_newest
 from sbp_jax.model.network import PassModel
 
@@ -138,27 +138,6 @@ def load_trained(workdir: str | os.PathLike, which: str = "best") -> TrainedMode
         path=path,
         skipped=skipped,
     )
-
-
-def check_norm_finite(
-    norm: NormStats, feature_names: Sequence[str], static_names: Sequence[str], where: str
-) -> None:
-    """Raise StoreError naming `where` and the feature when a normalization statistic is NaN or
-    infinite (the data hold a non-finite value in that feature: training would learn nothing)."""
-    for kind, names, mean, std in (
-        ("tracking", feature_names, norm.track_mean_F, norm.track_std_F),
-        ("static", static_names, norm.static_mean_S, norm.static_std_S),
-    ):
-        bad = ~(np.isfinite(mean) & np.isfinite(std))
-        if bad.any():
-            shown = ", ".join(
-                f"{names[i] if i < len(names) else i!r} (mean {mean[i]}, std {std[i]})"
-                for i in np.flatnonzero(bad)
-            )
-            raise StoreError(
-                f"{where}: the normalization statistics of {kind} feature {shown} are not "
-                "finite: the data hold NaN or infinite values there; fix or re-ingest them"
-            )
 
 
 KEYS_SCHEME = "keys-v1"

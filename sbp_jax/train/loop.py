@@ -41,7 +41,7 @@ from sbp_jax.data import (
     shard,
     split_by_game,
 )
-from sbp_jax.model.trained import check_norm_finite
+from sbp_jax.data.store import check_norm_finite
 from sbp_jax.train import parallel
 from sbp_jax.train.checkpoint import Checkpoints, claim_workdir
 from sbp_jax.train.metrics_log import MetricsLog
