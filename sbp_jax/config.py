@@ -137,7 +137,11 @@ def _validate(cfg: Config) -> None:
             "plus data.valid_fraction must be < 1 (games are needed for training)",
         ),
         (d.folds == 0 or d.folds >= 2, "data.folds", "must be 0 (no folds) or >= 2"),
-        (d.fold_mode in ("kfold", "walk_forward"), "data.fold_mode", "must be kfold or walk_forward"),
+        (
+            d.fold_mode in ("kfold", "walk_forward"),
+            "data.fold_mode",
+            "must be kfold or walk_forward",
+        ),
         (
             d.folds == 0 or 0 <= d.fold < d.folds,
             "data.fold",

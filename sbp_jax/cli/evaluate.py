@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
         def print_config() -> int:
             folds = read_folds_file(args.workdir)  # a folds workdir: its first fold model's
-            w = args.workdir if folds is None else fold_dir(args.workdir, folds["models"][0]["fold"])
+            w = (
+                args.workdir
+                if folds is None
+                else fold_dir(args.workdir, folds["models"][0]["fold"])
+            )
             return config_help.print_config(load_trained(w, args.checkpoint).config)
 
         return common.run(print_config)

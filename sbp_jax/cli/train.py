@@ -64,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.fold_mode is not None and args.folds is None:
         parser.error("--fold-mode needs --folds")
     # after argument parsing: --help, --version and --print-config stay fast
-    from sbp_jax.data import open_data
-    from sbp_jax.train import NonFiniteLossError, initialize_distributed, train
     from sbp_jax.config import ConfigError
+    from sbp_jax.data import open_data
     from sbp_jax.data.splits import FOLDS_FILE
+    from sbp_jax.train import NonFiniteLossError, initialize_distributed, train
     from sbp_jax.train.checkpoint import claim_workdir
     from sbp_jax.train.folds import train_folds
 

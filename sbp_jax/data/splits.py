@@ -127,7 +127,9 @@ def fold_split(
     when it may learn from two or more, drawn with a seed of (`seed`, `fold`). Train: the rest.
     """
     if folds < 2 or not 0 <= fold < folds:
-        raise ValueError(f"data.fold={fold} must be in [0, data.folds) with data.folds={folds} >= 2")
+        raise ValueError(
+            f"data.fold={fold} must be in [0, data.folds) with data.folds={folds} >= 2"
+        )
     if mode == "walk_forward" and fold == 0:
         raise ValueError(
             "data.fold=0 with data.fold_mode=walk_forward: week block 0 has no earlier weeks to "

@@ -57,7 +57,10 @@ def paired(reference_K: Sequence[float], other_K: Sequence[float]) -> dict[str, 
     """Per-fold differences other − reference: their mean, standard error and whether
     |mean| > 2 standard errors (None below `MIN_FOLDS` folds)."""
     d = np.asarray(
-        [np.nan if a is None or b is None else b - a for a, b in zip(reference_K, other_K)],
+        [
+            np.nan if a is None or b is None else b - a
+            for a, b in zip(reference_K, other_K, strict=True)
+        ],
         np.float64,
     )
     if len(d) < MIN_FOLDS or not np.all(np.isfinite(d)):

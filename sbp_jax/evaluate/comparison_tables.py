@@ -77,7 +77,9 @@ def truth_table(compared: Mapping) -> Columns:
 
 def calibration_table(calib: Mapping) -> Columns:
     """Metrics of each model before and after recalibration, on the same plays."""
-    rows = [(name, when, calib[when][name]) for name in calib["after"] for when in ("before", "after")]
+    rows = [
+        (name, when, calib[when][name]) for name in calib["after"] for when in ("before", "after")
+    ]
     table: dict[str, np.ndarray] = {
         "model": np.asarray([r[0] for r in rows], object),
         "recalibration": np.asarray([r[1] for r in rows], object),
@@ -105,16 +107,21 @@ def summary_lines(result: Mapping) -> list[str]:
                 f"{_fmt(after['pit_ks'])}, NLL {_fmt(was['nll'])} -> {_fmt(after['nll'])}"
             )
     compared = result["comparison"]
-    for name, by_metric in list(compared["models"].items())[1:]:
-        parts = [
-            f"{metric} {_fmt(v.get('diff_mean'), '+.3f')} ± {_fmt(v.get('diff_se'))}"
-            + (" *" if v.get("differs") else "")
-            for metric, v in by_metric.items()
-            if metric in SUMMARY_KEYS
-        ]
-        lines.append(f"  {terminal_text(name)} minus main, per fold: " + ", ".join(parts))
-    if len(compared["models"]) > 1:
-        lines.append(f"  (* {compared['rule']})")
+    if compared["spread_reported"]:
+        lines.append(
+            f"comparison over {compared['k']} fold models per head: mean ± sd, and (head − "
+            f"{terminal_text(compared['reference'])}) per fold ± se, * when {compared['rule']}"
+        )
+        for name, by_metric in compared["models"].items():
+            parts = []
+            for metric in SUMMARY_KEYS:
+                v = by_metric[metric]
+                diff = ""
+                if "diff_mean" in v:
+                    star = " *" if v["differs"] else ""
+                    diff = f" ({_fmt(v['diff_mean'], '+.3f')} ± {_fmt(v['diff_se'])}{star})"
+                parts.append(f"{metric} {_fmt(v['fold_mean'])} ± {_fmt(v['fold_sd'])}{diff}")
+            lines.append(f"  {terminal_text(name):<28} " + "  ".join(parts))
     truth = result.get("truth_comparison")
     if truth is not None:
         lines.append(

@@ -232,11 +232,13 @@ def score(trained: TrainedModel, store, idx, options, levels, crps_levels) -> di
 
 
 def fit_map(member: Member, store: PlayStore, options) -> calibration.Recalibration:
-    """The member's recalibration map, fitted on its validation games only."""
+    """The member's recalibration map, fitted on its validation games only (the noise of its
+    shrinkage estimated by game)."""
     valid = np.asarray(member.splits["valid"])
     out = score(member.trained, store, valid, options, scoring.LEVELS, 0)
     finite.check_plays({k: v[valid] for k, v in store.plays.items()}, out, ("percentile",))
-    return calibration.fit(out["pit_low"], out["pit_high"])
+    game_N = np.asarray(store.plays["gameId"])[valid]
+    return calibration.fit(out["pit_low"], out["pit_high"], cluster_N=game_N)
 
 
 def score_set(

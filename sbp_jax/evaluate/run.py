@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from sbp_jax import outdir
-from sbp_jax.data import PlayStore, open_data
+from sbp_jax.data import open_data
 from sbp_jax.evaluate import (
     baselines,
     calibration,
@@ -43,8 +43,13 @@ from sbp_jax.evaluate import (
     scoring,
     tables,
 )
-from sbp_jax.evaluate.truth import find_truth, read_truth, true_percentiles, truth_check
-from sbp_jax.evaluate.truth import truth_passers
+from sbp_jax.evaluate.truth import (
+    find_truth,
+    read_truth,
+    true_percentiles,
+    truth_check,
+    truth_passers,
+)
 from sbp_jax.evaluate.truth_comparison import truth_comparison
 from sbp_jax.model.trained import SPLIT_KEYS, store_fingerprint
 

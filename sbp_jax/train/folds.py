@@ -40,6 +40,7 @@ from sbp_jax.model.trained import store_fingerprint
 from sbp_jax.train.checkpoint import claim_workdir
 from sbp_jax.train.loop import train
 
+
 def fold_config(cfg: Config, folds: int, fold: int, mode: str) -> Config:
     """`cfg` for fold `fold` of `folds`: its split and its own seed (`train.seed + fold`)."""
     data = dataclasses.replace(cfg.data, folds=folds, fold=fold, fold_mode=mode)
