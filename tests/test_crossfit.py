@@ -124,7 +124,8 @@ def test_a_single_models_leaderboards_use_its_held_out_games_and_compare_itself_
     tiny_run, tmp_path
 ):
     league, single = tiny_run
-    result = run.run(single, league, tmp_path / "o", compare=[single], options=FAST)
+    own = dataclasses.replace(FAST, recalibrate=False)  # --no-recalibrate: the models' own scores
+    result = run.run(single, league, tmp_path / "o", compare=[single], options=own)
     store = PlayStore.open(single / "store")
     test = config_split(store, load_trained(single).config.data)["test"]
     rows = _read(tmp_path / "o" / "plays.csv")
@@ -136,6 +137,10 @@ def test_a_single_models_leaderboards_use_its_held_out_games_and_compare_itself_
     for row in result["comparison"]["models"][twin].values():  # one model: no spread, no verdict
         assert row["differs"] is None and row["diff_mean"] is None
     assert result["held_out"][main] == result["held_out"][twin]
+    calib = result["calibration"]
+    assert not calib["recalibrated"] and calib["before"] == calib["after"]
+    maps = json.loads((tmp_path / "o" / "calibration.json").read_text())["models"]
+    assert all(m["identity"] for per in maps.values() for m in per.values())
 
 
 def test_compared_workdirs_must_hold_out_the_same_games(oof, tiny_run):
@@ -170,3 +175,10 @@ def test_walk_forward_scores_no_play_of_the_first_block(tiny_run):
     learned = np.r_[member.splits["train"], member.splits["valid"]]
     assert set(week[learned].tolist()) == {1}
     assert crossfit.MODES["walk_forward"] == "walk-forward"
+
+
+def test_in_sample_is_refused_for_a_folds_workdir(oof, tmp_path):
+    _, store, w, _ = oof
+    in_sample = dataclasses.replace(FAST, in_sample=True)
+    with pytest.raises(ValueError, match="--in-sample: .* holds fold models"):
+        run.run(w, store.path, tmp_path / "o", options=in_sample)

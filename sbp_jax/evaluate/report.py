@@ -261,7 +261,7 @@ def report_html(result: Mapping, provenance: Mapping, pages: Inputs) -> str:
             + (paragraph(result["figures"]) if result["figures"] else ""),
         ),
         (
-            "Leaderboards",
+            f"Leaderboards ({modes['leaderboards']})",
             paragraph(
                 f"Score = 50 + 49·logistic((shrunk − league)/{scale['spread_used']:.4f}), mean "
                 f"percentile shrunk toward the league with {scale['prior_attempts']:g} prior "

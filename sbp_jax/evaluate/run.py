@@ -144,6 +144,11 @@ def _evaluate(workdir, data, out: Path, compare, truth, options: EvalOptions) ->
     t0 = t = time.perf_counter()
     store, sets, notes, same_store = load_sets(workdir, data, compare, options)
     main = sets[0]
+    if options.in_sample and main.folds is not None:
+        raise ValueError(
+            f"--in-sample: {workdir} holds fold models, whose plays are scored out of fold; "
+            "in-sample scoring is for one model's workdir"
+        )
     mode = crossfit.mode_of(main, same_store, options.in_sample)
     timings["load"] = time.perf_counter() - t
 
