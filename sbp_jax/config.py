@@ -30,7 +30,12 @@ class DataConfig:
 
     valid_fraction: float = 0.1  # share of games held out for validation / early stopping
     test_fraction: float = 0.1  # share of games held out for the final test
-    split_seed: int = 0  # seed of the by-game split
+    split_seed: int = 0  # seed of the by-game split (and of the fold assignment)
+    # K folds of whole games (0: one train/valid/test split by the fractions above); with folds,
+    # fold `fold`'s games are the test set and test_fraction is not used (sbp_jax.data.splits)
+    folds: int = 0
+    fold: int = 0  # which fold this model tests (0 <= fold < folds)
+    fold_mode: str = "kfold"  # kfold | walk_forward (weeks in blocks; trains on earlier weeks)
     time_multiple: int = 8  # pad T to a multiple of this so few shapes compile
     bucket_by_length: bool = True  # group plays of similar length into a batch
     # append the derived relational channels (sbp_jax.data.relational) to the 8 raw features
@@ -130,6 +135,22 @@ def _validate(cfg: Config) -> None:
             d.valid_fraction + d.test_fraction < 1,
             "data.test_fraction",
             "plus data.valid_fraction must be < 1 (games are needed for training)",
+        ),
+        (d.folds == 0 or d.folds >= 2, "data.folds", "must be 0 (no folds) or >= 2"),
+        (
+            d.fold_mode in ("kfold", "walk_forward"),
+            "data.fold_mode",
+            "must be kfold or walk_forward",
+        ),
+        (
+            d.folds == 0 or 0 <= d.fold < d.folds,
+            "data.fold",
+            "must be in [0, data.folds)",
+        ),
+        (
+            d.folds == 0 or d.fold_mode == "kfold" or d.fold >= 1,
+            "data.fold",
+            "must be >= 1 with data.fold_mode = walk_forward (week block 0 has no earlier weeks)",
         ),
         (all(w >= 1 for w in m.mlp_hidden), "model.mlp_hidden", "widths must be >= 1"),
         (t.warmup_steps >= 0, "train.warmup_steps", "must be >= 0"),

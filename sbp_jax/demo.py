@@ -1,14 +1,15 @@
-"""The whole story in one command (`make demo` = `python -m sbp_jax.demo`), < 10 min on 2 CPU cores.
+"""The whole story in one command (`make demo` = `python -m sbp_jax.demo`).
 
-1. generate a 17-week synthetic league into data/demo_league (reused if present): a regular
-   season of ~18k targeted passes, twice the plays per passer of 8 weeks, so the season ranking
-   is less dominated by sampling noise;
+1. generate a synthetic league (`--world`, `--weeks`) into data/demo_league (reused if present);
 2. ingest it into the play store data/demo_store (reused if present);
-3. train configs/demo.toml into runs/demo (resumes, or returns at once when already trained);
-4. train the Gaussian and binned heads of the same network for fewer epochs (runs/demo_gaussian,
-   runs/demo_binned), if the time spent so far leaves room in the budget;
-5. evaluate with those as --compare baselines and the generator's truth, into runs/demo/eval;
-6. print the top of the season leaderboard and the report path.
+3. train `--folds` K fold models of the SBP head (configs/demo.toml) into runs/demo: every game is
+   held out by exactly one of them (resumes, or returns at once when already trained);
+4. train the Gaussian and binned heads with the same config, folds and budget (only the head
+   differs) into runs/demo_gaussian and runs/demo_binned, unless `--no-baselines`;
+5. evaluate out of fold with those as --compare and the generator's truth, into runs/demo/eval:
+   every play is scored by the model that did not see its game, recalibrated on that model's
+   validation games, and the heads are compared fold by fold;
+6. print the out-of-fold leaderboard, the comparison, the stage timings and the report path.
 
 Training and evaluation run as subprocesses of the same command-line tools a user runs, so the demo
 shows exactly what `train.py` and `evaluate.py` print.
@@ -17,6 +18,7 @@ shows exactly what `train.py` and `evaluate.py` print.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -36,9 +38,33 @@ def league_weeks(league: Path) -> int:
     return int(pc.max(pacsv.read_csv(league / "games.csv")["week"]).as_py())
 
 
-def stage(title: str, start: float) -> float:
-    print(f"\n=== {title}  (t = {time.perf_counter() - start:.0f} s) ===", flush=True)
-    return time.perf_counter()
+def league_world(league: Path) -> str | None:
+    """The preset world a league was generated in (truth/world.json), None if not recorded."""
+    try:
+        return str(json.loads((league / "truth" / "world.json").read_text())["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class Stages:
+    """Prints each stage's title with the time so far, and records how long each took."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self._open: tuple[str, float] | None = None
+
+    def begin(self, key: str, title: str) -> None:
+        self.end()
+        print(f"\n=== {title}  (t = {time.perf_counter() - self.start:.0f} s) ===", flush=True)
+        self._open = (key, time.perf_counter())
+
+    def end(self) -> None:
+        if self._open is not None:
+            key, t = self._open
+            self.timings[key] = time.perf_counter() - t
+            print(f"[{key}: {self.timings[key]:.0f} s]", flush=True)
+            self._open = None
 
 
 def run(cmd: list[str]) -> None:
@@ -58,105 +84,91 @@ def main(argv: list[str] | None = None) -> int:
         return e.returncode
 
 
-def demo(argv: list[str] | None = None) -> int:
-    """The stages above; raises CalledProcessError when a required stage fails."""
+def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weeks", type=int, default=17)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weeks", type=int, default=17, help="weeks of the synthetic league")
+    p.add_argument("--world", default="default", help="a synthetic preset world (sbp-synth)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic league")
+    p.add_argument("--folds", type=int, default=3, help="fold models per head (K-fold by game)")
     p.add_argument("--league", default="data/demo_league")
     p.add_argument("--store", default="data/demo_store")
-    p.add_argument("--workdir", default="runs/demo")
+    p.add_argument("--workdir", default="runs/demo", help="the SBP head's folds workdir")
     p.add_argument("--config", default="configs/demo.toml")
-    p.add_argument("--baseline-epochs", type=int, default=2)
-    p.add_argument(
-        "--budget-minutes",
-        type=float,
-        default=10.0,
-        help="skip the baseline heads if less than half the budget is left",
-    )
-    args = p.parse_args(argv)
-    start = time.perf_counter()
-    python = sys.executable
-    timings: dict[str, float] = {}
+    p.add_argument("--no-baselines", action="store_true", help="skip the Gaussian and binned heads")
+    return p.parse_args(argv)
 
-    t = stage(f"1. synthetic league: {args.weeks} weeks -> {args.league}", start)
+
+def ensure_league(args: argparse.Namespace) -> Path:
+    """The league of `--world` and `--weeks`, generated unless already there."""
     league = ROOT / args.league
-    if (league / "truth" / "passers.csv").is_file():
-        weeks = league_weeks(league)
-        if weeks != args.weeks:
-            raise SystemExit(
-                f"{league} holds a {weeks}-week league, not {args.weeks}: delete it with "
-                f"{args.store} and {args.workdir}* (make clean), or pass --weeks {weeks}"
-            )
-        print(f"reusing {league}")
-    else:
+    if not (league / "truth" / "passers.csv").is_file():
         from sbp_jax.synth import generate_league
 
-        print(generate_league(league, weeks=args.weeks, seed=args.seed))
-    timings["generate"] = time.perf_counter() - t
+        print(generate_league(league, weeks=args.weeks, seed=args.seed, world=args.world))
+        return league
+    weeks, world = league_weeks(league), league_world(league)
+    if weeks != args.weeks or world not in (None, args.world):
+        raise SystemExit(
+            f"{league} holds a {weeks}-week league of world {world!r}, not {args.weeks} weeks of "
+            f"{args.world!r}: delete it with {args.store} and {args.workdir}* (make clean), or "
+            f"pass --weeks {weeks} --world {world}"
+        )
+    print(f"reusing {league}")
+    return league
 
-    t = stage(f"2. ingest -> {args.store}", start)
+
+def train_cmd(args: argparse.Namespace, store: Path, workdir: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "train.py",
+        "--config",
+        args.config,
+        "--data",
+        str(store),
+        "--workdir",
+        workdir,
+        "--folds",
+        str(args.folds),
+        *extra,
+    ]
+
+
+def demo(argv: list[str] | None = None) -> int:
+    """The stages above; raises CalledProcessError when a required stage fails."""
+    args = parse(argv)
+    stages = Stages()
+
+    stages.begin("generate", f"1. synthetic league: {args.weeks} weeks of {args.world}")
+    league = ensure_league(args)
+
+    stages.begin("ingest", f"2. ingest -> {args.store}")
     store = ROOT / args.store
     if (store / "meta.json").is_file():
         print(f"reusing {store}")
     else:
-        run([python, "-m", "sbp_jax.data", "ingest", str(league), "--out", str(store)])
-    timings["ingest"] = time.perf_counter() - t
+        run([sys.executable, "-m", "sbp_jax.data", "ingest", str(league), "--out", str(store)])
 
-    t = stage(f"3. train {args.config} -> {args.workdir}", start)
-    run(
-        [
-            python,
-            "train.py",
-            "--config",
-            args.config,
-            "--data",
-            str(store),
-            "--workdir",
-            args.workdir,
-        ]
+    stages.begin(
+        "train_sbp", f"3. train {args.folds} fold models of {args.config} -> {args.workdir}"
     )
-    timings["train"] = time.perf_counter() - t
+    run(train_cmd(args, store, args.workdir))
 
     compare = []
-    for head in BASELINE_HEADS:
+    for head in () if args.no_baselines else BASELINE_HEADS:
         workdir = f"{args.workdir}_{head}"
-        elapsed_min = (time.perf_counter() - start) / 60
-        if elapsed_min > args.budget_minutes / 2:
-            print(
-                f"\nskipping the {head} baseline: {elapsed_min:.1f} of "
-                f"{args.budget_minutes:g} budget minutes used"
-            )
-            continue
-        t = stage(f"4. baseline head {head} ({args.baseline_epochs} epochs) -> {workdir}", start)
-        sets = [f"model.head={head}", f"train.epochs={args.baseline_epochs}"]
+        stages.begin(f"train_{head}", f"4. {head} head, same folds and budget -> {workdir}")
         try:
-            run(
-                [
-                    python,
-                    "train.py",
-                    "--config",
-                    args.config,
-                    "--data",
-                    str(store),
-                    "--workdir",
-                    workdir,
-                    *[a for s in sets for a in ("--set", s)],
-                    "--no-progress",
-                ]
-            )
+            run(train_cmd(args, store, workdir, "--set", f"model.head={head}", "--quiet"))
         except subprocess.CalledProcessError as e:  # a baseline must not sink the demo
-            print(f"the {head} baseline failed (exit {e.returncode}); evaluating without it")
+            print(f"the {head} head failed (exit {e.returncode}); evaluating without it")
             continue
-        finally:
-            timings[f"train_{head}"] = time.perf_counter() - t
         compare.append(workdir)
 
     out = f"{args.workdir}/eval"
-    t = stage(f"5. evaluate -> {out}", start)
+    stages.begin("evaluate", f"5. evaluate out of fold -> {out}")
     run(
         [
-            python,
+            sys.executable,
             "evaluate.py",
             "--workdir",
             args.workdir,
@@ -169,11 +181,10 @@ def demo(argv: list[str] | None = None) -> int:
             *(["--compare", *compare] if compare else []),
         ]
     )
-    timings["evaluate"] = time.perf_counter() - t
-
-    stage("done", start)
-    print("stage timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
-    print(f"total {time.perf_counter() - start:.0f} s; report: {ROOT / out / 'report.html'}")
+    stages.end()
+    total = time.perf_counter() - stages.start
+    print("\nstage timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in stages.timings.items()))
+    print(f"total {total:.0f} s; report: {ROOT / out / 'report.html'}")
     return 0
 
 

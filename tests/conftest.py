@@ -45,10 +45,10 @@ def tiny_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def evaluated(tiny_run, tmp_path_factory):
-    """(league, workdir, out): `evaluate.py` run on the tiny model into `out` (read-only for
-    tests: copy it before changing anything)."""
+    """(league, workdir, out): `evaluate.py --in-sample` run on the tiny model into `out` (every
+    play scored; read-only for tests: copy it before changing anything)."""
     league, workdir = tiny_run
     out = tmp_path_factory.mktemp("eval") / "eval"
-    argv = ["--workdir", str(workdir), "--data", str(league), "--out", str(out)]
+    argv = ["--workdir", str(workdir), "--data", str(league), "--out", str(out), "--in-sample"]
     assert load_cli("evaluate").main([*argv, "--bootstrap", "50", "--no-progress"]) == 0
     return league, workdir, out

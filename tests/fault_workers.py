@@ -2,9 +2,10 @@
 
 usage:
   fault_workers.py evaluate WORKDIR DATA OUT KILL_AT
-      `evaluate.run.run` with quick options; with KILL_AT > 0 the process SIGKILLs itself at its
-      KILL_AT-th fsync (every atomic write flushes its temporary file, then its directory), i.e.
-      in the middle of writing its outputs. Exit status as evaluate.py's (2: refused).
+      `evaluate.run.run` with quick options, every play scored (in-sample); with KILL_AT > 0
+      the process SIGKILLs itself at its KILL_AT-th fsync (every atomic write flushes its
+      temporary file, then its directory), i.e. in the middle of writing its outputs. Exit
+      status as evaluate.py's (2: refused).
   fault_workers.py checkpoints WORKDIR
       Saves checkpoints 1, 2, 3, ... into WORKDIR/checkpoints/latest as fast as it can until
       killed; step s has every parameter equal to s, so a reader can tell a mixed step.
@@ -75,7 +76,11 @@ def evaluate(workdir: str, data: str, out: str, kill_at: str) -> int:
     if int(kill_at) > 0:
         kill_at_fsync(int(kill_at))
     options = run.EvalOptions(
-        scale=ScoreScale(n_bootstrap=20), use_xgboost=False, progress=False, examples_per_kind=0
+        scale=ScoreScale(n_bootstrap=20),
+        use_xgboost=False,
+        progress=False,
+        examples_per_kind=0,
+        in_sample=True,
     )
     try:
         run.run(workdir, data, out, options=options)

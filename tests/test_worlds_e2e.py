@@ -1,6 +1,7 @@
 """End to end on differently built synthetic leagues, in both file layouts: the generator writes
 a league (a world the configs were not tuned on; BDB 2023 or BDB 2026 files), ingest reads it with
-the targeted receiver, a tiny model trains, and evaluation scores every play against the truth."""
+the targeted receiver, a tiny model trains, and evaluation scores its held-out games against the
+truth."""
 
 import json
 from pathlib import Path
@@ -55,5 +56,7 @@ def test_a_league_of_another_world_goes_through_ingest_train_and_evaluate(tmp_pa
     plays = PlayStore.open(workdir / "store").n_plays
     assert result["data"]["n_plays"] == plays
     scored = json.loads((out / "metrics.json").read_text())
+    held_out = scored["data"]["n_held_out"]
+    assert scored["data"]["n_scored"] == held_out < plays  # only games the model did not see
     pl = scored["truth"]["play_level"]["all"]
-    assert pl["n"] == plays and -1.0 <= pl["pearson"] <= 1.0
+    assert pl["n"] == held_out and -1.0 <= pl["pearson"] <= 1.0

@@ -1,6 +1,11 @@
 """sbp-evaluate: score a season and report, `sbp-evaluate --workdir W --data STORE_OR_CSV_DIR
 --out DIR` (also `python evaluate.py ...`); see docs/passing_score.md.
 
+A folds workdir (`train.py --folds K`) is scored out of fold: every play by the fold model that
+held its game out. A single model's leaderboards use only its held-out test games, unless
+`--in-sample` asks to score every play (its training plays included). Each model is recalibrated
+on its own validation games unless `--no-recalibrate`.
+
 Plots need the `plots` extra (matplotlib) and the XGBoost baseline the `xgboost` extra; without
 them the evaluation runs and says in one line what it skipped. `--print-config` prints the config
 the checkpoint was trained with and exits.
@@ -16,7 +21,9 @@ from sbp_jax.evaluate.passing_score import ScoreScale
 
 def build_parser() -> common.Parser:
     p = common.parser("sbp-evaluate", __doc__.split("\n\n")[0], epilog=config_help.epilog())
-    p.add_argument("--workdir", required=True, help="training workdir (checkpoints/)")
+    p.add_argument(
+        "--workdir", required=True, help="training workdir (checkpoints/), or a folds workdir"
+    )
     p.add_argument("--data", help="play store, or the directory of BDB CSVs")
     p.add_argument("--out", help="output directory (created)")
     p.add_argument(
@@ -24,7 +31,19 @@ def build_parser() -> common.Parser:
         nargs="*",
         default=[],
         metavar="W",
-        help="workdirs of baseline heads trained on the same data and split",
+        help="workdirs of other heads trained on the same data and the same folds (K, mode, "
+        "split seed) or split",
+    )
+    p.add_argument(
+        "--in-sample",
+        action="store_true",
+        help="single model: score every play for the leaderboards, its training plays too "
+        "(default: its held-out test games only)",
+    )
+    p.add_argument(
+        "--no-recalibrate",
+        action="store_true",
+        help="report the models' own percentiles (default: recalibrated on validation games)",
     )
     p.add_argument("--truth", help="ground-truth directory (default: truth/ next to --data)")
     p.add_argument("--checkpoint", default="best", choices=("best", "latest"))
@@ -58,14 +77,25 @@ def main(argv: list[str] | None = None) -> int:
     from sbp_jax.model.trained import load_trained
 
     if args.print_config:
-        return common.run(
-            lambda: config_help.print_config(load_trained(args.workdir, args.checkpoint).config)
-        )
+        from sbp_jax.data.splits import fold_dir, read_folds_file
+
+        def print_config() -> int:
+            folds = read_folds_file(args.workdir)  # a folds workdir: its first fold model's
+            w = (
+                args.workdir
+                if folds is None
+                else fold_dir(args.workdir, folds["models"][0]["fold"])
+            )
+            return config_help.print_config(load_trained(w, args.checkpoint).config)
+
+        return common.run(print_config)
     options = evaluation.EvalOptions(
         which=args.checkpoint,
         scale=ScoreScale(prior_attempts=args.prior_attempts, n_bootstrap=args.bootstrap),
         use_xgboost=not args.no_xgboost,
         progress=not args.quiet,
+        in_sample=args.in_sample,
+        recalibrate=not args.no_recalibrate,
     )
 
     def body() -> int:

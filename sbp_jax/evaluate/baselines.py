@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -136,3 +136,27 @@ def xgboost_point_model(
         "feature_names": names,
         "best_iteration": int(best),
     }
+
+
+def fold_point_predictions(
+    store, splits_K: Sequence[Mapping[str, np.ndarray]], *, use_xgboost: bool
+) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
+    """Point baselines of each fold (or the one split) on its test plays, each trained on that
+    fold's train split only: (test rows, {name: prediction per row}, XGBoost note). The constant
+    is the train split's median; XGBoost is left out when not importable or not wanted."""
+    rows = np.concatenate([s["test"] for s in splits_K])
+    preds = {
+        "constant (train median)": np.concatenate(
+            [np.full(len(s["test"]), np.median(store.yards[s["train"]])) for s in splits_K]
+        )
+    }
+    if not use_xgboost:
+        return rows, preds, "skipped: disabled"
+    fits = [xgboost_point_model(store, s) for s in splits_K]
+    if any(f is None for f in fits):
+        return rows, preds, "skipped: xgboost is not importable"
+    preds["xgboost (absolute error)"] = np.concatenate([f["prediction"] for f in fits])
+    trees = "/".join(str(f["best_iteration"] + 1) for f in fits)
+    n_train = sum(len(s["train"]) for s in splits_K)
+    where = f" in {len(fits)} folds" if len(fits) > 1 else ""
+    return rows, preds, f"trained on {n_train} plays{where}, {trees} trees"

@@ -13,6 +13,7 @@ import numpy as np
 
 from sbp_jax.data import PlayStore, make_batch
 from sbp_jax.evaluate import metrics
+from sbp_jax.evaluate.calibration import Recalibration
 from sbp_jax.evaluate.passing_score import DEEP_AIR_YARDS
 from sbp_jax.model.trained import TrainedModel
 
@@ -48,14 +49,23 @@ def example_plays(
 
 
 def densities(
-    trained: TrainedModel, store: PlayStore, idx_K: np.ndarray, grid_G: np.ndarray
+    trained: TrainedModel,
+    store: PlayStore,
+    idx_K: np.ndarray,
+    grid_G: np.ndarray,
+    recalibration: Recalibration | None = None,
 ) -> np.ndarray:
-    """Predicted density [K, G] of each play on a yards grid."""
+    """Predicted density [K, G] of each play on a yards grid; with a recalibration map g, that of
+    the recalibrated CDF g∘F: g'(F(x)) f(x)."""
     b = make_batch(store, idx_K, norm=trained.norm, spec=trained.inputs)
     _, dist = trained.model.apply(
         {"params": trained.params}, b.tracks, b.presence, b.lengths, b.static
     )
-    return np.asarray(jax.jit(lambda d, g: d.prob(g[:, None]))(dist, grid_G)).T
+    prob_GxK, cdf_GxK = jax.jit(lambda d, g: (d.prob(g[:, None]), d.cdf(g[:, None])))(dist, grid_G)
+    prob_GxK = np.asarray(prob_GxK, np.float64)
+    if recalibration is not None:
+        prob_GxK = prob_GxK * recalibration.slope(np.asarray(cdf_GxK, np.float64))
+    return prob_GxK.T
 
 
 def top_of_season(season: Mapping[str, np.ndarray], n: int = LEADERBOARD_ROWS) -> np.ndarray:
@@ -67,7 +77,7 @@ def top_of_season(season: Mapping[str, np.ndarray], n: int = LEADERBOARD_ROWS) -
 def make_figures(
     out: Path,
     store: PlayStore,
-    models: Mapping[str, TrainedModel],
+    models: Mapping[str, tuple[TrainedModel, Recalibration | None]],
     metric_scores: Mapping[str, Mapping[str, np.ndarray]],
     metric_summary: Mapping[str, Mapping],
     metric_idx: np.ndarray,
@@ -76,9 +86,10 @@ def make_figures(
     examples_per_kind: int,
     plays_label: str = "held-out plays",
 ) -> tuple[dict[str, Path], str]:
-    """PIT histogram, interval calibration (on the plays `metric_idx` the metrics use, described
-    by `plays_label`), example densities among them and the season leaderboard, as PNGs in
-    `out`; returns ({name: path}, a note on what was skipped)."""
+    """PIT histogram, interval calibration (on the plays the metrics use, described by
+    `plays_label`), example densities among `metric_idx` (plays each of `models`, a model and its
+    recalibration map, held out) and the season leaderboard, as PNGs in `out`; returns
+    ({name: path}, a note on what was skipped)."""
     try:
         from sbp_jax.evaluate import plots
     except ImportError:
@@ -95,7 +106,7 @@ def make_figures(
     ex_idx, ex_titles = example_plays(store.plays, metric_idx, examples_per_kind)
     if len(ex_idx):
         grid = np.linspace(*DENSITY_GRID_YDS, dtype=np.float32)
-        dens = {name: densities(t, store, ex_idx, grid) for name, t in models.items()}
+        dens = {name: densities(t, store, ex_idx, grid, g) for name, (t, g) in models.items()}
         figures["densities"] = plots.density_plot(
             grid, dens, store.yards[ex_idx], ex_titles, out / FILES["densities"]
         )

@@ -1,8 +1,9 @@
 """`manifest.json`: what produced an evaluation, to reproduce or audit it.
 
 Code (package version, git commit when run from a checkout), library versions, Python, devices,
-the command line, the model's resolved config and checkpoint, the store and its fingerprint, the
-fold mode of the leaderboard scores, and the SHA-256 of every output file. It is written last and
+the command line, the model's resolved config and checkpoint (and every fold model's), the store
+and its fingerprint, the mode of each table (which model scored which plays), and the SHA-256 of
+every output file. It is written last and
 the previous one is removed before any output is replaced, so a manifest on disk always describes
 a complete set of files: those whose hashes it lists.
 """
@@ -16,7 +17,7 @@ import importlib.metadata
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,6 @@ from sbp_jax.model.trained import TrainedModel
 
 NAME = "manifest.json"
 PACKAGES = ("sbp_jax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "pyarrow")
-# Leaderboards score every play of the season with one model, including its training plays.
-FOLD_MODE = "in-sample"
 SOURCE = Path(__file__).resolve().parents[2]  # the directory holding the sbp_jax package
 
 
@@ -86,9 +85,13 @@ def run_manifest(
     store_path,
     fingerprint: str,
     options: Any,
+    modes: Mapping[str, str],
+    members: Sequence[Mapping[str, Any]] = (),
     command: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The manifest without its file hashes (added when the files are written)."""
+    """The manifest without its file hashes (added when the files are written). `trained` is the
+    (first) model of `workdir`, `members` every model that scored plays (fold models), `modes`
+    which mode produced each table (`fold`: the leaderboards')."""
     return {
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": list(command if command is not None else [sys.executable, *sys.argv]),
@@ -102,6 +105,8 @@ def run_manifest(
             "config": to_dict(trained.config),
         },
         "store": {"path": str(store_path), "fingerprint": fingerprint},
-        "fold": FOLD_MODE,
+        "models": list(members),
+        "fold": modes["leaderboards"],
+        "modes": dict(modes),
         "options": dataclasses.asdict(options),
     }

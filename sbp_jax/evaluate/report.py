@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sbp_jax.data.keys import rows_of
-from sbp_jax.evaluate import leaderboard_html, passer_histograms
+from sbp_jax.evaluate import comparison_tables, leaderboard_html, passer_histograms
 from sbp_jax.evaluate.escaping import terminal_text
 from sbp_jax.evaluate.tables import (
     LEADERBOARD_DIGITS,
@@ -125,7 +125,7 @@ def _nan(value) -> float:
     return np.nan if value is None else value
 
 
-def truth_html(truth_result: Mapping | None) -> str:
+def truth_html(truth_result: Mapping | None, compared: Mapping | None = None) -> str:
     if truth_result is None:
         return paragraph("No ground truth found (truth/ next to the data or --truth).")
     p, q = truth_result["passer_level"], truth_result["play_level"]
@@ -153,7 +153,39 @@ def truth_html(truth_result: Mapping | None) -> str:
             "Play percentiles against the generator's true percentile under a league-average QB:"
         )
         + html_table(play_table, digits={"pearson": 3, "spearman": 3})
+        + (truth_comparison_html(compared) if compared is not None else "")
     )
+
+
+def truth_comparison_html(compared: Mapping) -> str:
+    return paragraph(
+        f"Each measure against true skill on the {compared['n_plays']} plays the metrics use "
+        f"({compared['n_passers']} passers): Spearman with a "
+        f"{compared['interval']:.0%} bootstrap interval over passers ({compared['n_bootstrap']} "
+        f"resamples), mean and sd over the {compared['k']} fold models (K >= 3), and the "
+        f"difference from the reference, {compared['reference']}, with its paired bootstrap "
+        "interval (differs when it excludes 0) and its per-fold paired test."
+    ) + html_table(comparison_tables.truth_table(compared), digits={})
+
+
+def comparison_html(compared: Mapping) -> str:
+    """The heads and fold models compared on the same plays (`comparison`)."""
+    return paragraph(
+        f"Losses (lower is better; coverage as |coverage - nominal|) pooled over the plays, "
+        f"and over the {compared['k']} fold models of each workdir: mean and sd (spread reported "
+        f"with K >= 3: each fold model has its own seed, so it includes seed-to-seed variation), "
+        f"and the paired per-fold difference from {compared['reference']} on the same test "
+        f"games; differs: {compared['rule']}."
+    ) + html_table(comparison_tables.forecast_table(compared), digits={})
+
+
+def calibration_html(result: Mapping) -> str:
+    calib = result["calibration"]
+    if not calib["recalibrated"]:
+        return paragraph("Not recalibrated (--no-recalibrate, or no validation games known).")
+    return paragraph(
+        f"Recalibration: {calib['method']}. Stored per model in calibration.json."
+    ) + html_table(comparison_tables.calibration_table(calib), digits={})
 
 
 def warnings_html(notes: Sequence[str]) -> str:
@@ -197,19 +229,30 @@ def report_html(result: Mapping, provenance: Mapping, pages: Inputs) -> str:
     scale, data, t = result["score_scale"], result["data"], result["timings_s"]
     model, figures = result["model"], pages.figures
     scope = result["metrics_scope"]
+    modes = result["modes"]
+    members = model["members"]
+    who = (
+        f"{len(members)} fold models ({', '.join(m['label'] for m in members)})"
+        if result["folds"]
+        else f"step {model['step']}, {model['checkpoint_path']}"
+    )
     summary = (
-        f"Model {model['workdir']} (head {model['head']}, step {model['step']}, "
-        f"{model['checkpoint_path']}) on {data['store']}: {data['n_plays']} plays scored in "
-        f"{t['score_season']:.1f} s ({t['plays_per_second']:.0f} plays/s, including compilation "
-        f"and batch assembly). Metrics use the {data['n_metric_plays']} "
-        f"{result['metrics_on']}; leaderboards use every play of the season, including the games "
-        f"the model was trained on (fold mode: {provenance['fold']})."
+        f"Model {model['workdir']} (head {model['head']}, {who}) on {data['store']}: "
+        f"{data['n_scored']} of {data['n_plays']} plays scored in {t['score_season']:.1f} s "
+        f"({t['plays_per_second']:.0f} plays/s, including compilation and batch assembly). "
+        f"Leaderboards: {modes['leaderboards']}. Metrics use the {data['n_metric_plays']} "
+        f"{result['metrics_on']}."
+        + (
+            " In-sample: the model has seen the outcomes of its training plays."
+            if modes["leaderboards"] == "in-sample"
+            else ""
+        )
     )
     point = {
         "model": np.asarray(list(result["point_mae"]), object),
         "MAE": np.asarray([_nan(v) for v in result["point_mae"].values()], np.float64),
     }
-    on = "held-out" if scope == "held_out" else "all plays"
+    on = {"held_out": "held-out", "out_of_fold": "out-of-fold"}.get(scope, "all plays")
     sections = [
         (
             "Summary",
@@ -218,7 +261,7 @@ def report_html(result: Mapping, provenance: Mapping, pages: Inputs) -> str:
             + (paragraph(result["figures"]) if result["figures"] else ""),
         ),
         (
-            "Leaderboards",
+            f"Leaderboards ({modes['leaderboards']})",
             paragraph(
                 f"Score = 50 + 49·logistic((shrunk − league)/{scale['spread_used']:.4f}), mean "
                 f"percentile shrunk toward the league with {scale['prior_attempts']:g} prior "
@@ -242,10 +285,15 @@ def report_html(result: Mapping, provenance: Mapping, pages: Inputs) -> str:
             f"Point predictions (MAE, yards, {on})",
             html_table(point, digits={"MAE": 3}) + paragraph(f"XGBoost: {result['xgboost']}."),
         ),
-        ("Does the score measure the quarterback?", truth_html(result["truth"])),
+        (f"Comparison ({modes['comparison']})", comparison_html(result["comparison"])),
+        (
+            "Does the score measure the quarterback?",
+            truth_html(result["truth"], result["truth_comparison"]),
+        ),
         (
             "Calibration",
-            _figure(figures, "pit", "PIT histogram")
+            calibration_html(result)
+            + _figure(figures, "pit", "PIT histogram")
             + _figure(figures, "calibration", "coverage of central intervals"),
         ),
         ("Predicted distributions", _figure(figures, "densities", "densities")),
@@ -264,7 +312,7 @@ def summary_text(result: Mapping, out) -> str:
     t, data = result["timings_s"], result["data"]
     lines = [f"WARNING: {terminal_text(note)}" for note in result.get("warnings", [])]
     lines.append(
-        f"scored {data['n_plays']} plays in {t['score_season']:.1f}"
+        f"scored {data['n_scored']} of {data['n_plays']} plays in {t['score_season']:.1f}"
         f" s ({t['plays_per_second']:.0f} plays/s incl. compile); metrics on "
         f"{data['n_metric_plays']} {result['metrics_on']}"
     )
@@ -279,6 +327,7 @@ def summary_text(result: Mapping, out) -> str:
     lines.append(
         "point MAE: " + ", ".join(f"{k} {number(v, '.2f')}" for k, v in result["point_mae"].items())
     )
+    lines += comparison_tables.summary_lines(result)
     if result["truth"] is not None:
         sp = result["truth"]["passer_level"]["spearman_skill"]
         lines.append(
@@ -288,7 +337,7 @@ def summary_text(result: Mapping, out) -> str:
         )
         pl = result["truth"]["play_level"]["all"]
         lines.append(f"play percentile vs true percentile: Pearson {number(pl['pearson'], '.3f')}")
-    lines.append("season leaderboard (top 10):")
+    lines.append(f"season leaderboard (top 10; {result['modes']['leaderboards']}):")
     for row in result["season_top"]:
         rank = row["rank"] if row["rank"] else "-"
         lines.append(

@@ -164,10 +164,12 @@ def play_table(
     levels: Sequence[float],
     held_out_N: np.ndarray | None,
     labels: Columns,
+    fold_N: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """plays.csv columns: identity, yards, percentile, median, quantiles, the held-out flag (left
-    out when `held_out_N` is None: the store is not the training store) and split labels
-    (`labels`: `passing_score.split_labels` of the plays)."""
+    out when `held_out_N` is None: the store is not the training store), the fold whose model
+    scored the play (`fold_N`, left out for a single model) and split labels (`labels`:
+    `passing_score.split_labels` of the plays)."""
     table = {
         c: np.asarray(plays[c])
         for c in ("gameId", "playId", "week", "passer_id", "passer_name", "team")
@@ -177,6 +179,8 @@ def play_table(
         table[f"q{q:g}"] = scores["quantiles"][:, j]
     if held_out_N is not None:
         table["held_out"] = held_out_N.astype(int)
+    if fold_N is not None:
+        table["fold"] = np.asarray(fold_N, np.int64)
     table.update(
         pressure=labels["pressure"],
         time_to_throw=labels["time_to_throw"],

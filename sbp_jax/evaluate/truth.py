@@ -62,6 +62,19 @@ def true_percentiles(truth_plays: Mapping[str, np.ndarray], plays: Mapping) -> n
     return out
 
 
+def truth_passers(
+    passers: Mapping[str, np.ndarray], season: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """(ids, true skill, which passers) of the passers the truth check ranks: those ranked in the
+    season leaderboard with a truth row, or all with a truth row when fewer than 5 are ranked."""
+    passer_ids = np.asarray(season["passer_id"], np.int64)
+    row = rows_of(np.asarray(passers["nflId"], np.int64), passer_ids)
+    qualified = (np.asarray(season["rank"]) > 0) & (row >= 0)
+    use = qualified if qualified.sum() >= 5 else row >= 0
+    label = "qualified (ranked)" if use is qualified else "all with a truth row"
+    return passer_ids[use], np.asarray(passers["skill"], np.float64)[row[use]], label
+
+
 def truth_check(
     truth_dir: Path,
     plays: Mapping[str, np.ndarray],
@@ -77,22 +90,19 @@ def truth_check(
     true_pct = true_percentiles(truth_plays, plays)
     ok = np.isfinite(true_pct)
 
-    passer_ids = np.asarray(season["passer_id"], np.int64)
-    row = rows_of(np.asarray(passers["nflId"], np.int64), passer_ids)
-    qualified = (np.asarray(season["rank"]) > 0) & (row >= 0)
-    use = qualified if qualified.sum() >= 5 else row >= 0
-    skill = np.asarray(passers["skill"], np.float64)[row[use]]
-    trad_row = rows_of(np.asarray(trad["passer_id"]), passer_ids[use])
+    passer_ids, skill, passers_label = truth_passers(passers, season)
+    trad_row = rows_of(np.asarray(trad["passer_id"]), passer_ids)
+    season_row = rows_of(np.asarray(season["passer_id"], np.int64), passer_ids)
     measures = {
-        "qb_passing_score": np.asarray(season["score"])[use],
-        "mean_percentile": np.asarray(season["mean_percentile"])[use],
+        "qb_passing_score": np.asarray(season["score"])[season_row],
+        "mean_percentile": np.asarray(season["mean_percentile"])[season_row],
         "passer_rating": trad["passer_rating"][trad_row],
         "yards_per_attempt": trad["yards_per_attempt"][trad_row],
-        ORACLE: mean_by(plays["passer_id"][ok], true_pct[ok], passer_ids[use]),
+        ORACLE: mean_by(plays["passer_id"][ok], true_pct[ok], passer_ids),
     }
     passer_level = {
-        "n_passers": int(use.sum()),
-        "passers": "qualified (ranked)" if use is qualified else "all with a truth row",
+        "n_passers": len(passer_ids),
+        "passers": passers_label,
         "spearman_skill": {name: spearman(v, skill) for name, v in measures.items()},
     }
     play_level: dict[str, object] = {"n_plays": int(ok.sum())}

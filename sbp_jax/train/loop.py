@@ -39,8 +39,8 @@ from sbp_jax.data import (
     PlayStore,
     device,
     shard,
-    split_by_game,
 )
+from sbp_jax.data.splits import config_split
 from sbp_jax.data.store import check_norm_finite
 from sbp_jax.train import parallel
 from sbp_jax.train.checkpoint import Checkpoints, claim_workdir
@@ -149,13 +149,9 @@ class Run:
 
 
 def split_games(cfg: Config, store: PlayStore) -> dict[str, np.ndarray]:
-    """The by-game train/valid/test split of the config; both train and valid need a game."""
-    splits = split_by_game(
-        store,
-        valid_fraction=cfg.data.valid_fraction,
-        test_fraction=cfg.data.test_fraction,
-        seed=cfg.data.split_seed,
-    )
+    """The by-game train/valid/test split of the config (its fold's, with `data.folds` > 0);
+    both train and valid need a game."""
+    splits = config_split(store, cfg.data)
     if len(splits["train"]) == 0 or len(splits["valid"]) == 0:
         raise ValueError(
             f"{store.path}: the split by game left {len(splits['train'])} train and "
