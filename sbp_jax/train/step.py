@@ -74,9 +74,10 @@ def init_params(model: PassModel, num_features: int, num_static: int, key: jax.A
 
 def create_train_state(cfg: Config, num_static: int) -> TrainState:
     """Fresh state for `cfg.train.seed` (host arrays; replicate before pmapping); the input width
-    follows the config's derived channels (`InputSpec`)."""
+    follows the config's derived channels (`InputSpec`), the activation dtype
+    `cfg.train.compute_dtype` (parameters and optimizer state stay float32)."""
     init_key, train_key = jax.random.split(jax.random.key(cfg.train.seed))
-    model = PassModel(cfg.model)
+    model = PassModel(cfg.model, dtype=jnp.dtype(cfg.train.compute_dtype))
     tx = make_optimizer(cfg.train)
     num_features = len(InputSpec.of(cfg.data).names)
     params = init_params(model, num_features, num_static, init_key)
