@@ -46,6 +46,12 @@ def build_parser() -> common.Parser:
         help="report the models' own percentiles (default: recalibrated on validation games)",
     )
     p.add_argument("--truth", help="ground-truth directory (default: truth/ next to --data)")
+    p.add_argument(
+        "--players",
+        metavar="FILE",
+        help="an nflverse players export (CSV or Parquet with nfl_id, gsis_id): adds "
+        "passer_gsis_id to plays and leaderboard tables",
+    )
     p.add_argument("--checkpoint", default="best", choices=("best", "latest"))
     p.add_argument(
         "--prior-attempts",
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         progress=not args.quiet,
         in_sample=args.in_sample,
         recalibrate=not args.no_recalibrate,
+        players=args.players,
     )
 
     def body() -> int:

@@ -43,6 +43,7 @@ from sbp_jax.evaluate import (
     scoring,
     tables,
 )
+from sbp_jax.evaluate.players import PlayerIds
 from sbp_jax.evaluate.truth import (
     find_truth,
     read_truth,
@@ -91,6 +92,7 @@ class EvalOptions:
     examples_per_kind: int = 2
     in_sample: bool = False  # one model: leaderboards score every play, its training plays too
     recalibrate: bool = True  # apply each model's map fitted on its validation games
+    players: str | None = None  # nflverse players export: adds passer_gsis_id to the tables
 
 
 def run(
@@ -142,6 +144,7 @@ def _subset(columns, idx: np.ndarray) -> dict[str, np.ndarray]:
 def _evaluate(workdir, data, out: Path, compare, truth, options: EvalOptions) -> dict[str, object]:
     timings: dict[str, float] = {}
     t0 = t = time.perf_counter()
+    ids = PlayerIds(options.players) if options.players is not None else None  # fail early
     store, sets, notes, same_store = load_sets(workdir, data, compare, options)
     main = sets[0]
     if options.in_sample and main.folds is not None:
@@ -169,6 +172,9 @@ def _evaluate(workdir, data, out: Path, compare, truth, options: EvalOptions) ->
     t = time.perf_counter()
     board = passing_score.leaderboard(plays, pct_N, options.scale)
     finite.check_leaderboard(board)
+    if ids is not None:
+        board = ids.add_column(board)
+        notes = [*notes, *filter(None, [ids.coverage_note(plays["passer_id"])])]
     spread = passing_score.season_spread(plays["passer_id"], pct_N, options.scale)
     trad = baselines.traditional_stats(plays)
     season = tables.select(board, np.asarray(board["split"]) == "season")
@@ -271,6 +277,8 @@ def _evaluate(workdir, data, out: Path, compare, truth, options: EvalOptions) ->
     play_rows = tables.play_table(
         plays, main_scores.after, scoring.LEVELS, held_N, labels, fold_N=fold_N
     )
+    if ids is not None:
+        play_rows = ids.add_column(play_rows)
     provenance = manifest.run_manifest(
         trained=main.members[0].trained,
         workdir=workdir,
@@ -365,7 +373,8 @@ def write_outputs(out: Path, result, provenance, play_rows, pages: report.Inputs
     tables.write_parquet(out / "plays.parquet", play_rows)
     display = tables.for_display(board)
     tables.write_csv(
-        out / "leaderboard.csv", tables.select(display, slice(None), tables.LEADERBOARD_COLUMNS)
+        out / "leaderboard.csv",
+        tables.select(display, slice(None), tables.leaderboard_columns(board)),
     )
     tables.write_parquet(out / "leaderboard.parquet", tables.for_parquet(board))
     title = f"QB passing score leaderboards ({result['modes']['leaderboards']})"

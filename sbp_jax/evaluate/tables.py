@@ -145,6 +145,13 @@ def leaderboard_markdown(board: Columns, *, title: str) -> str:
 LEADERBOARD_COLUMNS = ("split", "passer_id", *LEADERBOARD_VIEW[1:], "rank")
 
 
+def leaderboard_columns(board: Columns) -> tuple[str, ...]:
+    """LEADERBOARD_COLUMNS, with the passer's nflverse id after passer_id when `board` has it."""
+    if "passer_gsis_id" not in board:
+        return LEADERBOARD_COLUMNS
+    return ("split", "passer_id", "passer_gsis_id", *LEADERBOARD_COLUMNS[2:])
+
+
 def for_display(board: Columns) -> dict[str, np.ndarray]:
     """Leaderboard for text files: unranked passers (too few attempts) get an empty rank."""
     rank = np.asarray(board["rank"])
@@ -153,7 +160,7 @@ def for_display(board: Columns) -> dict[str, np.ndarray]:
 
 def for_parquet(board: Columns) -> dict[str, np.ndarray]:
     """leaderboard.parquet columns: those of leaderboard.csv, unranked passers' rank null."""
-    table = select(board, slice(None), LEADERBOARD_COLUMNS)
+    table = select(board, slice(None), leaderboard_columns(board))
     table["rank"] = np.ma.masked_equal(np.asarray(board["rank"], np.int64), 0)
     return table
 
