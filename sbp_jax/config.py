@@ -77,8 +77,9 @@ class TrainConfig:
     batch_size: int = 256  # global batch (all devices and processes)
     eval_batch_size: int = 1024  # plays per validation batch
     epochs: int = 10  # passes over the training plays (more may be added on resume)
-    learning_rate: float = 1e-3  # AdamW learning rate (constant after the warmup)
+    learning_rate: float = 1e-3  # AdamW peak learning rate (reached after the warmup)
     warmup_steps: int = 100  # linear warmup from 0 to learning_rate
+    decay_steps: int = 0  # after the warmup, cosine decay to 5% of the rate over this many; 0: none
     weight_decay: float = 1e-4  # AdamW decoupled weight decay
     grad_clip: float = 1.0  # global-norm clip; 0 disables
     checkpoint_every: int = 500  # steps between "latest" checkpoints (also saved at each epoch end)
@@ -154,6 +155,7 @@ def _validate(cfg: Config) -> None:
         ),
         (all(w >= 1 for w in m.mlp_hidden), "model.mlp_hidden", "widths must be >= 1"),
         (t.warmup_steps >= 0, "train.warmup_steps", "must be >= 0"),
+        (t.decay_steps >= 0, "train.decay_steps", "must be >= 0"),
         (t.weight_decay >= 0, "train.weight_decay", "must be >= 0"),
         (t.grad_clip >= 0, "train.grad_clip", "must be >= 0 (0 disables clipping)"),
         (t.checkpoint_every >= 0, "train.checkpoint_every", "must be >= 0 (0: epoch ends only)"),

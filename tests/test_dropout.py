@@ -53,6 +53,17 @@ def test_dropout_drops_at_the_rate_and_scales_the_rest():
     assert abs(corr) < 6 / np.sqrt(n)
 
 
+@pytest.mark.parametrize("width", [64, 10])  # four draws per hash, and one
+def test_dropout_rate_holds_whatever_the_last_axis(width):
+    x = jnp.ones((512, 30, width), jnp.float32)
+    for rate in (0.1, 0.5):
+        dropped = np.asarray(_apply(x, rate, jax.random.key(7))) == 0.0
+        assert abs(dropped.mean() - rate) < 6 * np.sqrt(rate * (1 - rate) / dropped.size)
+        d = dropped.reshape(-1, 4 if width % 4 == 0 else 2).astype(float)  # lanes of one hash
+        corr = np.corrcoef(d.T)
+        assert np.all(np.abs(corr[np.triu_indices(len(corr), 1)]) < 6 / np.sqrt(len(d)))
+
+
 def test_dropout_is_a_function_of_the_key():
     x = jnp.ones((8, 16, 32))
     a, b = _apply(x, 0.5, jax.random.key(3)), _apply(x, 0.5, jax.random.key(3))
