@@ -219,15 +219,12 @@ def score(trained: TrainedModel, store, idx, options, levels, crps_levels) -> di
     """Per-play percentile, median, quantiles at `levels`, NLL, PIT bounds and CRPS of `idx`."""
     return scoring.score_plays(
         trained.model,
-        trained.params,
+        scoring.shared_state(trained, levels),
         store,
         idx,
-        norm=trained.norm,
-        levels=levels,
-        crps_levels=crps_levels,
         memory_budget=options.memory_budget,
         progress=options.progress,
-        spec=trained.inputs,
+        fn=scoring.shared_season_scorer(trained.model, trained.inputs, crps_levels),
     )
 
 

@@ -48,9 +48,9 @@ def play_summary(
     yards_B = jnp.asarray(yards_B, jnp.float32)
     # One icdf call for every level and the median, one cdf call for y - 1/2 and y + 1/2: the
     # distribution's shared work (softmax, cumulative masses, tail thresholds) is done once.
-    levels_Q1 = (*levels, 0.5)
+    levels_Q1 = jnp.append(jnp.asarray(levels, jnp.float32), 0.5)  # a tuple or a traced array
     expand = (len(levels_Q1),) + (1,) * yards_B.ndim
-    quantiles_QxB = dist.icdf(jnp.asarray(levels_Q1, jnp.float32).reshape(expand))
+    quantiles_QxB = dist.icdf(levels_Q1.reshape(expand))
     offsets_2 = jnp.asarray([-0.5, 0.5]).reshape((2,) + (1,) * yards_B.ndim)
     cdf_2xB = dist.cdf(yards_B + offsets_2)
     out = {
@@ -125,6 +125,38 @@ def raw_play_scorer(
         return score_inputs(params, b.tracks[0], b.presence[0], b.lengths[0], b.static[0], yards)
 
     return score_one
+
+
+@functools.lru_cache(maxsize=16)
+def shared_season_scorer(model, spec: InputSpec, crps_levels: int) -> Callable:
+    """Jitted, vmapped f((params, normalizer, levels_Q), tracks, presence, lengths, static, yards,
+    target_slot) of the store's raw arrays: `raw_season_scorer` with the normalization and the
+    quantile levels as arguments, so the fold models of one head (same network, their own
+    statistics and recalibrated levels) share one compiled executable per shape."""
+
+    def score_one(state, tracks_TxPxF, presence_P, length, static_S, yards, target_slot):
+        params, normalizer, levels_Q = state
+        raw = RawBatch(
+            tracks_TxPxF[None],
+            presence_P[None],
+            jnp.reshape(length, (1,)),
+            static_S[None],
+            jnp.reshape(yards, (1,)),
+            jnp.ones((1,), jnp.float32),
+            None,
+            jnp.reshape(target_slot, (1,)),
+        )
+        b = model_inputs(raw, normalizer, spec=spec)
+        _, dist = model.apply({"params": params}, b.tracks, b.presence, b.lengths, b.static)
+        out = play_summary(dist, b.yards, levels=levels_Q, crps_levels=crps_levels)
+        return jax.tree.map(lambda a: a[0], out)
+
+    return _vmapped(score_one, RAW_PLAY_ARGS)
+
+
+def shared_state(trained, levels: Sequence[float]) -> tuple:
+    """The first argument of `shared_season_scorer` for a `TrainedModel` and quantile levels."""
+    return (trained.params, Normalizer.of(trained.norm), jnp.asarray(levels, jnp.float32))
 
 
 def trained_scorer(trained, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0):
@@ -273,8 +305,10 @@ def score_plays(
     gathers raw frames; standardization and the derived channels run inside the one jitted call,
     whose plays are sharded over every local device. `fn` (default `raw_season_scorer`) is
     compiled for the whole season and, if that executable's measured memory exceeds
-    `memory_budget`, once more for the largest chunk that fits; chunks are padded to the season's
-    longest play (a multiple of 8 steps) and to one size, so nothing else compiles.
+    `memory_budget`, once more for the largest chunk that fits; chunks are padded to the store's
+    longest play (a multiple of 8 steps) and to one size (a multiple of `SIZE_BUCKET` plays), and
+    executables are kept per (function, size, shapes), so calls on other plays of the same store
+    (other fold models, validation then test plays) reuse them.
     """
     play_indices = np.asarray(play_indices, np.int64)
     if play_indices.size == 0:
@@ -282,18 +316,19 @@ def score_plays(
     norm = store.norm if norm is None else norm
     fn = fn or raw_season_scorer(model, norm, spec=spec, levels=levels, crps_levels=crps_levels)
     n_dev = jax.local_device_count()
-    num_steps = int(-(-int(np.max(store.lengths[play_indices])) // 8) * 8)
+    num_steps = int(-(-int(np.max(store.lengths)) // 8) * 8)
     dims = {
         "num_steps": num_steps,
         "num_slots": store.tracking.shape[1],
         "num_features": store.tracking.shape[2],
         "num_static": store.static.shape[1],
     }
-    size = _round_up(len(play_indices), n_dev)
-    compiled, per_play = compile_for(fn, params, size, **dims)
+    n = len(play_indices)
+    size = _round_up(n, SIZE_BUCKET * n_dev if n > SIZE_BUCKET else n_dev)
+    compiled, per_play = _compiled(fn, params, size, dims)
     if per_play * size > memory_budget:
         size = chunk_size(size, per_play, memory_budget, multiple=_round_up(64, n_dev))
-        compiled, _ = compile_for(fn, params, size, **dims)
+        compiled, _ = _compiled(fn, params, size, dims)
     parts = []
     starts = range(0, len(play_indices), size)
     for start in tqdm(
@@ -310,6 +345,21 @@ def score_plays(
     result = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     result["yards"] = np.asarray(store.yards[play_indices], np.float32)
     return result
+
+
+SIZE_BUCKET = 512  # plays: scoring calls are padded to a multiple of it (one shape, few compiles)
+_EXECUTABLES: dict = {}  # (fn, size, shapes of the arguments) -> (executable, bytes per play)
+
+
+def _compiled(fn: Callable, params, size: int, dims: dict) -> tuple:
+    """`compile_for`, remembered for the last few (function, size, argument shapes)."""
+    shapes = tuple((x.shape, str(x.dtype)) for x in jax.tree.leaves(params))
+    key = (fn, size, tuple(sorted(dims.items())), jax.tree.structure(params), shapes)
+    if key not in _EXECUTABLES:
+        if len(_EXECUTABLES) >= 16:
+            _EXECUTABLES.pop(next(iter(_EXECUTABLES)))
+        _EXECUTABLES[key] = compile_for(fn, params, size, **dims)
+    return _EXECUTABLES[key]
 
 
 def _round_up(n: int, multiple: int) -> int:
