@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weeks", type=int, default=17, help="weeks of the synthetic league")
+    p.add_argument("--weeks", type=int, default=14, help="weeks of the synthetic league")
     p.add_argument("--world", default="default", help="a synthetic preset world (sbp-synth)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic league")
     p.add_argument("--folds", type=int, default=3, help="fold models per head (K-fold by game)")
@@ -104,7 +105,10 @@ def ensure_league(args: argparse.Namespace) -> Path:
     if not (league / "truth" / "passers.csv").is_file():
         from sbp_jax.synth import generate_league
 
-        print(generate_league(league, weeks=args.weeks, seed=args.seed, world=args.world))
+        summary = generate_league(
+            league, weeks=args.weeks, seed=args.seed, world=args.world, workers=os.cpu_count() or 1
+        )
+        print(summary)
         return league
     weeks, world = league_weeks(league), league_world(league)
     if weeks != args.weeks or world not in (None, args.world):

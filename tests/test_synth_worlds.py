@@ -401,3 +401,14 @@ def test_cli_lists_worlds_and_uses_one(tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         cli_main(["--world", "nope", "--out", str(tmp_path / "bad")])
     assert err.value.code == 2 and "world" in capsys.readouterr().err
+
+
+def test_weeks_simulated_in_two_processes_write_the_same_files(tmp_path):
+    kw = dict(weeks=2, seed=5, n_teams=4, dropbacks_per_team_game=6, world="spread_zone")
+    one = generate_league(tmp_path / "one", **kw)
+    two = generate_league(tmp_path / "two", workers=2, **kw)
+    assert one == two
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.*"))
+    assert len(files) > 5
+    for f in files:
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from tqdm import tqdm
@@ -21,6 +22,12 @@ def build_parser(prog: str = "sbp-synth") -> common.Parser:
     p.add_argument("--dropbacks", type=int, default=38, help="dropbacks per team and game")
     p.add_argument("--world", default="default", help="a preset world (see --list-worlds)")
     p.add_argument("--format", default="bdb2023", help="bdb2023 or bdb2026 file layout")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes simulating weeks (the files do not depend on it; default: CPU count)",
+    )
     p.add_argument("--list-worlds", action="store_true", help="print the preset worlds and exit")
     return p
 
@@ -52,6 +59,7 @@ def main(argv: list[str] | None = None, prog: str = "sbp-synth") -> int:
                     world=args.world,
                     fmt=args.format,
                     progress=lambda _week: bar.update(1),
+                    workers=args.workers,
                 )
             except ValueError as err:  # a flag out of range: a usage error
                 parser.error(common.one_line(err))

@@ -11,7 +11,9 @@ is renamed when complete.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,25 @@ def _validate(weeks: object, seed: object, n_teams: object, dropbacks: object, f
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
 
 
+def _simulate(job: tuple) -> tuple[dict, int]:
+    seed, league, world, week, dropbacks, out, fmt = job
+    rngs = (
+        np.random.default_rng([seed, week]),
+        np.random.default_rng([seed, week, WORLD_STREAM]),
+    )
+    return simulate_week(rngs, league, world, week, dropbacks, out, fmt)
+
+
+def _simulated(jobs: list[tuple], workers: int) -> Iterator[tuple[dict, int]]:
+    """Each week's (tables, tracking rows), in week order, from up to `workers` processes."""
+    if workers <= 1 or len(jobs) == 1:
+        yield from map(_simulate, jobs)
+        return
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        yield from pool.map(_simulate, jobs)
+
+
 def generate_league(
     out_dir,
     *,
@@ -57,13 +78,16 @@ def generate_league(
     world: str | World = "default",
     fmt: str = "bdb2023",
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> dict:
     """Writes a synthetic season (BDB 2023 schema or BDB 2026 layout + ground truth) into
     ``out_dir``.
 
     ``world`` is a preset name (world.WORLDS) or a World. Deterministic for (weeks, seed,
     n_teams, dropbacks_per_team_game, world); both formats render the same plays.
-    ``progress(week)`` is called after each week is written. Returns summary counts.
+    ``progress(week)`` is called after each week is written. ``workers`` > 1 simulates weeks in
+    that many processes (each week has its own random streams, so the files are the same).
+    Returns summary counts.
     """
     _validate(weeks, seed, n_teams, dropbacks_per_team_game, fmt)
     world = resolve_world(world)
@@ -74,14 +98,10 @@ def generate_league(
     league = L.build_league(np.random.default_rng([seed, 0]), n_teams)
     parts: dict[str, list[dict]] = {}
     tracking_rows = 0
-    for week in range(1, weeks + 1):
-        rngs = (
-            np.random.default_rng([seed, week]),
-            np.random.default_rng([seed, week, WORLD_STREAM]),
-        )
-        week_tables, rows = simulate_week(
-            rngs, league, world, week, dropbacks_per_team_game, out, fmt
-        )
+    jobs = [
+        (seed, league, world, w, dropbacks_per_team_game, out, fmt) for w in range(1, weeks + 1)
+    ]
+    for week, (week_tables, rows) in enumerate(_simulated(jobs, workers), start=1):
         for name, table in week_tables.items():
             parts.setdefault(name, []).append(table)
         tracking_rows += rows
