@@ -48,7 +48,7 @@ def test_scorer_matches_direct_per_play_computation(scored):
         assert out["percentile"][i] == pytest.approx(mid, abs=2e-6)
         for j, q in enumerate(LEVELS):
             assert out["quantiles"][i, j] == pytest.approx(float(dist.icdf(q)[0]), abs=1e-4)
-        # Mid-distribution percentile from the raw bin logits, written out in NumPy (DESIGN §3).
+        # Mid-distribution percentile from the raw bin logits, in NumPy (docs/distribution.md).
         p = np.exp(raw["logits"][0] - np.max(raw["logits"][0]))
         p /= p.sum()
         k = int(round(y - (-10.5) - 0.5))

@@ -1,6 +1,6 @@
 """Generalized Pareto distribution (GPD): pure functions and a distrax-style face.
 
-For shape xi, scale beta > 0 and z = x - loc >= 0 (DESIGN.md §3):
+For shape xi, scale beta > 0 and z = x - loc >= 0 (docs/distribution.md):
   density  g(z) = (1/beta) (1 + xi z/beta)^(-1/xi - 1)
   survival S(z) = (1 + xi z/beta)^(-1/xi)            (CDF G = 1 - S)
   quantile G^-1(u) = (beta/xi) ((1 - u)^(-xi) - 1)

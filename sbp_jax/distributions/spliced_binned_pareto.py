@@ -1,6 +1,6 @@
 """Spliced binned-Pareto (SBP) distribution: a histogram body with generalized-Pareto tails.
 
-Exactly DESIGN.md §3. With alpha = tail_percentile, body quantile Qb and GPD pieces g, G:
+As in docs/distribution.md. With alpha = tail_percentile, body quantile Qb and GPD pieces g, G:
   thresholds  tau_l = Qb(alpha), tau_u = Qb(1 - alpha)
   density     alpha g_l(tau_l - y) (y < tau_l);  p_k / w (body);  alpha g_u(y - tau_u) (y > tau_u)
   CDF         alpha (1 - G_l(tau_l - y));  Fb(y);  1 - alpha + alpha G_u(y - tau_u)

@@ -8,8 +8,8 @@ exceeds a budget; chunks are padded to one shape so the function compiles once.
 
 The play percentile is the mid-distribution value at the whole yards gained,
 (F(y − ½) + F(y + ½))/2: with 1-yard bins on half-yard edges this is the CDF at y, F_k + p_k/2
-(DESIGN §3), in the SBP body, and the same definition holds in the GPD tails and for the other
-heads. The QB passing score averages it.
+(docs/distribution.md), in the SBP body, and the same definition holds in the GPD tails and for
+the other heads. The QB passing score averages it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from sbp_jax.data.batching import gather_raw, index_batch
-from sbp_jax.data.inputs import DEFAULT_INPUTS, InputSpec, Normalizer, RawBatch, model_inputs
+from sbp_jax.data.inputs import (
+    DEFAULT_INPUTS,
+    Batch,
+    InputSpec,
+    Normalizer,
+    RawBatch,
+    model_inputs,
+)
 from sbp_jax.data.layout import N_FEATURES, N_SLOTS
 from sbp_jax.data.normalization import NormStats
 from sbp_jax.evaluate import metrics
@@ -69,6 +76,28 @@ def play_summary(
     return out
 
 
+def _summary_of_one(model, params, b: Batch, levels, crps_levels: int) -> dict[str, jax.Array]:
+    """`play_summary` of the one play of the model-ready batch `b`, as scalars and [Q] vectors."""
+    _, dist = model.apply({"params": params}, b.tracks, b.presence, b.lengths, b.static)
+    out = play_summary(dist, b.yards, levels=levels, crps_levels=crps_levels)
+    return jax.tree.map(lambda a: a[0], out)
+
+
+def _raw_play_inputs(normalizer, spec, tracks_TxPxF, presence_P, length, static_S, yards, slot):
+    """One play of the store's raw arrays -> its model-ready batch of one (`model_inputs`)."""
+    raw = RawBatch(
+        tracks_TxPxF[None],
+        presence_P[None],
+        jnp.reshape(length, (1,)),
+        static_S[None],
+        jnp.reshape(yards, (1,)),
+        jnp.ones((1,), jnp.float32),
+        None,
+        jnp.reshape(slot, (1,)),
+    )
+    return model_inputs(raw, normalizer, spec=spec)
+
+
 def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0) -> Callable:
     """Per-play scoring function f(params, tracks_TxPxF, presence_P, length, static_S, yards) of
     model-ready inputs (standardized, derived channels appended; see `raw_play_scorer` for the
@@ -80,15 +109,16 @@ def play_scorer(model, *, levels: Sequence[float] = LEVELS, crps_levels: int = 0
     levels = tuple(float(q) for q in levels)
 
     def score_one(params, tracks_TxPxF, presence_P, length, static_S, yards):
-        _, dist = model.apply(
-            {"params": params},
+        one = Batch(
             tracks_TxPxF[None],
             presence_P[None],
             jnp.reshape(length, (1,)),
             static_S[None],
+            jnp.reshape(jnp.asarray(yards, jnp.float32), (1,)),
+            None,
+            None,
         )
-        out = play_summary(dist, jnp.reshape(yards, (1,)), levels=levels, crps_levels=crps_levels)
-        return jax.tree.map(lambda a: a[0], out)
+        return _summary_of_one(model, params, one, levels, crps_levels)
 
     return score_one
 
@@ -108,21 +138,11 @@ def raw_play_scorer(
     play as the store or `preprocess_play` holds it.
     """
     normalizer = Normalizer.of(norm)
-    score_inputs = play_scorer(model, levels=levels, crps_levels=crps_levels)
+    levels = tuple(float(q) for q in levels)
 
-    def score_one(params, tracks_TxPxF, presence_P, length, static_S, yards, target_slot):
-        raw = RawBatch(
-            tracks_TxPxF[None],
-            presence_P[None],
-            jnp.reshape(length, (1,)),
-            static_S[None],
-            jnp.reshape(yards, (1,)),
-            jnp.ones((1,), jnp.float32),
-            None,
-            jnp.reshape(target_slot, (1,)),
-        )
-        b = model_inputs(raw, normalizer, spec=spec)
-        return score_inputs(params, b.tracks[0], b.presence[0], b.lengths[0], b.static[0], yards)
+    def score_one(params, *play):
+        b = _raw_play_inputs(normalizer, spec, *play)
+        return _summary_of_one(model, params, b, levels, crps_levels)
 
     return score_one
 
@@ -134,22 +154,10 @@ def shared_season_scorer(model, spec: InputSpec, crps_levels: int) -> Callable:
     quantile levels as arguments, so the fold models of one head (same network, their own
     statistics and recalibrated levels) share one compiled executable per shape."""
 
-    def score_one(state, tracks_TxPxF, presence_P, length, static_S, yards, target_slot):
+    def score_one(state, *play):
         params, normalizer, levels_Q = state
-        raw = RawBatch(
-            tracks_TxPxF[None],
-            presence_P[None],
-            jnp.reshape(length, (1,)),
-            static_S[None],
-            jnp.reshape(yards, (1,)),
-            jnp.ones((1,), jnp.float32),
-            None,
-            jnp.reshape(target_slot, (1,)),
-        )
-        b = model_inputs(raw, normalizer, spec=spec)
-        _, dist = model.apply({"params": params}, b.tracks, b.presence, b.lengths, b.static)
-        out = play_summary(dist, b.yards, levels=levels_Q, crps_levels=crps_levels)
-        return jax.tree.map(lambda a: a[0], out)
+        b = _raw_play_inputs(normalizer, spec, *play)
+        return _summary_of_one(model, params, b, levels_Q, crps_levels)
 
     return _vmapped(score_one, RAW_PLAY_ARGS)
 
