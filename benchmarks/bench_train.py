@@ -35,6 +35,7 @@ import numpy as np
 from sbp_jax.config import load_config
 from sbp_jax.data import BatchIterator, Normalizer, NormStats, PlayStore, device
 from sbp_jax.data.store import N_FEATURES, N_SLOTS, StoreWriter
+from sbp_jax.host_heap import keep_freed_memory
 from sbp_jax.train import parallel
 from sbp_jax.train.loop import device_calls
 from sbp_jax.train.step import StepData, create_train_state
@@ -119,7 +120,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--set", action="append", default=[], help="config override")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument(
+        "--keep-freed-memory",
+        action="store_true",
+        help="glibc keeps freed memory, as the command-line tools do (sbp_jax.host_heap); "
+        "alternate runs with and without it to see what it saves",
+    )
     args = ap.parse_args()
+    if args.keep_freed_memory and not keep_freed_memory():
+        raise SystemExit("--keep-freed-memory: not applied (not glibc, or opted out by env)")
     cfg = load_config(args.config, args.set)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,6 +186,8 @@ def main() -> None:
             "padding_efficiency": it0.padding_efficiency(),
             "store_mib": device.nbytes(store) / 2**20,
             "peak_host_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+            "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt,
+            "keep_freed_memory": args.keep_freed_memory,
             "peak_device_gib": (stats.get("peak_bytes_in_use") or 0) / 2**30 or None,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }

@@ -29,7 +29,6 @@ ratios there say more about the neighbours than about the frameworks.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import dataclasses
 import json
 import math
@@ -48,6 +47,7 @@ from sbp_jax.config import Config, DataConfig, ModelConfig, TrainConfig
 from sbp_jax.data import Batch, InputSpec
 from sbp_jax.data.layout import N_SLOTS
 from sbp_jax.evaluate import scoring
+from sbp_jax.host_heap import keep_freed_memory
 from sbp_jax.train.step import create_train_state, train_step
 
 try:
@@ -149,16 +149,6 @@ def use_one_core() -> None:
     if torch is not None:
         torch.set_num_threads(1)
     CLOCK = time.process_time
-
-
-def keep_freed_memory() -> None:
-    """glibc: no mmap for large blocks and no heap trimming, so memory freed by one call is reused
-    by the next instead of being returned to the kernel and page-faulted in again."""
-    libc = ctypes.CDLL("libc.so.6")
-    m_trim_threshold, m_mmap_max, m_arena_max = -1, -4, -8
-    for option, value in ((m_mmap_max, 0), (m_trim_threshold, 2**31 - 1), (m_arena_max, 1)):
-        if libc.mallopt(option, value) != 1:
-            raise OSError(f"mallopt({option}, {value}) failed")
 
 
 # ------------------------------------------------------------------------------------------------

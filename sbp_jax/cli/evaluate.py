@@ -17,6 +17,7 @@ import sys
 
 from sbp_jax.cli import common, config_help
 from sbp_jax.evaluate.passing_score import ScoreScale
+from sbp_jax.host_heap import keep_freed_memory
 
 
 def build_parser() -> common.Parser:
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def body() -> int:
+        keep_freed_memory()  # XLA:CPU's per-call temporaries: see sbp_jax.host_heap
         result = evaluation.run(
             args.workdir,
             args.data,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 from sbp_jax.cli import common
+from sbp_jax.host_heap import keep_freed_memory
 
 
 def build_parser() -> common.Parser:
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from sbp_jax.serve.service import make_server, serve
 
     def body() -> int:
+        keep_freed_memory()  # XLA:CPU's per-call temporaries: see sbp_jax.host_heap
         server = make_server(
             load_artifact(args.artifact),
             args.host,

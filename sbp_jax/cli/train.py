@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sbp_jax.cli import common, config_help
 from sbp_jax.config import Config, load_config
+from sbp_jax.host_heap import keep_freed_memory
 
 
 def build_parser() -> common.Parser:
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from sbp_jax.train.folds import train_folds
 
     def body() -> int:
+        keep_freed_memory()  # XLA:CPU's per-call temporaries: see sbp_jax.host_heap
         cfg = resolved_config(args)
         initialize_distributed(args.coordinator, args.num_processes, args.process_id)
         claim_workdir(args.workdir)  # before a CSV folder is ingested into W/store
