@@ -35,9 +35,16 @@ import math
 import os
 import platform
 import resource
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sbp_jax.host_heap import keep_freed_memory
+
+# Before JAX and PyTorch start threads: glibc fixes its arena count when the first one allocates.
+if "--keep-freed-memory" in sys.argv and not keep_freed_memory():
+    raise SystemExit("--keep-freed-memory: not applied (not glibc, or opted out by env)")
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +54,6 @@ from sbp_jax.config import Config, DataConfig, ModelConfig, TrainConfig
 from sbp_jax.data import Batch, InputSpec
 from sbp_jax.data.layout import N_SLOTS
 from sbp_jax.evaluate import scoring
-from sbp_jax.host_heap import keep_freed_memory
 from sbp_jax.train.step import create_train_state, train_step
 
 try:
@@ -426,8 +432,6 @@ def main() -> None:
     args = parse_args()
     if args.one_core:
         use_one_core()
-    if args.keep_freed_memory:
-        keep_freed_memory()
     mcfg = ModelConfig(
         channels=args.channels,
         kernel_size=args.kernel,

@@ -8,7 +8,8 @@ the process and the next call reuses it: on the 2-core CPU the demo-size train s
 faster with 7-14x fewer page faults, for 0.6-1 GiB more peak host memory (docs/performance.md).
 
 The command-line tools that run models (train, evaluate, serve) call `keep_freed_memory()` at
-start; set `SBP_RETURN_FREED_MEMORY=1` to keep glibc's defaults. A no-op where libc is not glibc.
+start, before JAX starts its threads; set `SBP_RETURN_FREED_MEMORY=1` to keep glibc's defaults.
+A no-op where libc is not glibc.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 
 OPT_OUT_ENV = "SBP_RETURN_FREED_MEMORY"
 # glibc's mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
 _NEVER = 2**31 - 1
 
 
@@ -32,6 +33,8 @@ def keep_freed_memory() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc (macOS, musl without mallopt)
         return False
-    return all(
-        mallopt(opt, val) == 1 for opt, val in ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _NEVER))
-    )
+    # One arena: a thread's own arena lives in 64 MiB sub-heaps that glibc unmaps whenever one
+    # empties, whatever the trim threshold (so XLA's worker threads faulted their temporaries in
+    # again); it applies to threads started after this call.
+    settings = ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _NEVER), (_M_ARENA_MAX, 1))
+    return all(mallopt(option, value) == 1 for option, value in settings)

@@ -5,6 +5,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+from padded_plays import padded_inputs
 
 from sbp_jax.config import Config, ModelConfig, TrainConfig
 from sbp_jax.data import Batch, InputSpec
@@ -18,17 +19,7 @@ LENGTHS = np.array([5, 12, 9, 1], np.int32)
 
 
 def _inputs(T: int = 16, garbage: bool = False):
-    rng = np.random.default_rng(0)
-    valid = rng.normal(size=(len(LENGTHS), 12, 22, 8)).astype(np.float32)
-    static = rng.normal(size=(len(LENGTHS), 3)).astype(np.float32)
-    tracks = np.zeros((len(LENGTHS), T, 22, 8), np.float32)
-    if garbage:
-        tracks[:] = rng.normal(scale=1e3, size=tracks.shape)
-        tracks[:, -1, 0, 0] = np.nan
-    for b, n in enumerate(LENGTHS):
-        tracks[b, :n] = valid[b, :n]
-    presence = np.ones((len(LENGTHS), 22), np.float32)
-    return tracks, presence, LENGTHS, static
+    return padded_inputs(LENGTHS, T, garbage=garbage)
 
 
 def _params():

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from padded_plays import padded_inputs
 
 from sbp_jax.config import ModelConfig
 from sbp_jax.distributions import Binned, Normal, SplicedBinnedPareto
@@ -28,17 +29,7 @@ LENGTHS = np.array([3, 12, 7, 1], np.int32)
 
 def _inputs(T: int, seed: int = 0, garbage: bool = False):
     """Plays of LENGTHS padded to T; padded steps are zero, or garbage (huge values and NaN)."""
-    rng = np.random.default_rng(seed)
-    valid = rng.normal(size=(len(LENGTHS), 12, 22, 8)).astype(np.float32)
-    static = rng.normal(size=(len(LENGTHS), 3)).astype(np.float32)
-    tracks = np.zeros((len(LENGTHS), T, 22, 8), np.float32)
-    if garbage:
-        tracks[:] = rng.normal(scale=1e3, size=tracks.shape)
-        tracks[:, -1, 0, 0] = np.nan
-    for b, n in enumerate(LENGTHS):
-        tracks[b, :n] = valid[b, :n]
-    presence = np.ones((len(LENGTHS), 22), np.float32)
-    return tracks, presence, LENGTHS, static
+    return padded_inputs(LENGTHS, T, seed, garbage)
 
 
 def _init(cfg=CFG):

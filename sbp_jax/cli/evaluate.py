@@ -74,6 +74,7 @@ def build_parser() -> common.Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_freed_memory()  # first, before any thread starts: see sbp_jax.host_heap
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.print_config and not (args.data and args.out):
@@ -107,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def body() -> int:
-        keep_freed_memory()  # XLA:CPU's per-call temporaries: see sbp_jax.host_heap
         result = evaluation.run(
             args.workdir,
             args.data,

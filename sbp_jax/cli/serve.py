@@ -24,12 +24,12 @@ def build_parser() -> common.Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_freed_memory()  # first, before any thread starts: see sbp_jax.host_heap
     args = build_parser().parse_args(argv)
     from sbp_jax.serve import load_artifact
     from sbp_jax.serve.service import make_server, serve
 
     def body() -> int:
-        keep_freed_memory()  # XLA:CPU's per-call temporaries: see sbp_jax.host_heap
         server = make_server(
             load_artifact(args.artifact),
             args.host,

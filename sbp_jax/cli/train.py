@@ -56,6 +56,7 @@ def resolved_config(args) -> Config:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_freed_memory()  # first, before any thread starts: see sbp_jax.host_heap
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.print_config:
@@ -73,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     from sbp_jax.train.folds import train_folds
 
     def body() -> int:
-        keep_freed_memory()  # XLA:CPU's per-call temporaries: see sbp_jax.host_heap
         cfg = resolved_config(args)
         initialize_distributed(args.coordinator, args.num_processes, args.process_id)
         claim_workdir(args.workdir)  # before a CSV folder is ingested into W/store
