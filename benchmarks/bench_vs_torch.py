@@ -49,6 +49,7 @@ if "--keep-freed-memory" in sys.argv and not keep_freed_memory():
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flops import matmul_flops, xla_flops
 
 from sbp_jax.config import Config, DataConfig, ModelConfig, TrainConfig
 from sbp_jax.data import Batch, InputSpec
@@ -168,25 +169,6 @@ def jax_sync(out):
 def torch_sync(out):
     """Eager PyTorch on the CPU has finished when a call returns."""
     return out
-
-
-def xla_flops(compiled) -> float:
-    """FLOPs of one call of a compiled executable, from XLA's cost analysis."""
-    cost = compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, list | tuple) else cost
-    return float(cost.get("flops", 0.0))
-
-
-def matmul_flops(cfg: ModelConfig, steps: int, num_features: int, num_static: int) -> dict:
-    """Matmul FLOPs per play (2 per multiply-add, every conv tap counted): forward, and a train
-    step = forward + weight gradients + input gradients of every layer but the first."""
-    c, k = cfg.channels, cfg.kernel_size
-    first = 2 * steps * N_SLOTS * num_features * c
-    convs = 2 * steps * len(cfg.dilations) * 2 * k * c * c
-    widths = [c + num_static + N_SLOTS, *cfg.mlp_hidden, cfg.num_bins + 4]
-    mlp = sum(2 * a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
-    forward = first + convs + mlp
-    return {"forward": forward, "train": 3 * forward - first}
 
 
 def gemm_roofline(shapes: list[tuple[int, int, int]], best: Best, rounds: int) -> dict:
