@@ -336,7 +336,10 @@ def summary_text(result: Mapping, out) -> str:
             + f"; ceiling {ORACLE} {number(sp[ORACLE], '.2f')}"
         )
         pl = result["truth"]["play_level"]["all"]
-        lines.append(f"play percentile vs true percentile: Pearson {number(pl['pearson'], '.3f')}")
+        lines.append(
+            f"play percentile vs true percentile: Pearson {number(pl['pearson'], '.3f')}, "
+            f"Spearman {number(pl['spearman'], '.3f')}"
+        )
     lines.append(f"season leaderboard (top 10; {result['modes']['leaderboards']}):")
     for row in result["season_top"]:
         rank = row["rank"] if row["rank"] else "-"
