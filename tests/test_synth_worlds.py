@@ -15,11 +15,12 @@ import pytest
 from scipy import special, stats
 
 from sbp_jax.synth import generate_league
+from sbp_jax.synth import league as L
 from sbp_jax.synth import outcome as O
 from sbp_jax.synth.__main__ import main as cli_main
 from sbp_jax.synth.world import WORLDS, World
 
-PRESETS = ("default", "spread_zone", "power_man")
+PRESETS = ("default", "spread_zone", "power_man")  # differently built ones
 TINY = dict(weeks=1, seed=0, n_teams=4, dropbacks_per_team_game=6)
 RELEASE_EVENTS = ("pass_forward", "pass_shovel", "autoevent_passforward")
 SNAP = 11  # frameId of the snap in the BDB 2023 rendering
@@ -119,7 +120,7 @@ def leagues(tmp_path_factory) -> dict[str, League]:
     return out
 
 
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", list(WORLDS))
 def test_presets_generate_deterministically_and_record_their_world(name, tmp_path):
     first, again, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     summary = generate_league(first, world=name, **TINY)
@@ -352,6 +353,7 @@ def test_truth_is_exact_under_each_worlds_own_law(leagues):
         (dict(sack_rate=0.9, scramble_rate=0.2), "scramble_rate"),
         (dict(outcome={"break_alpha": 2.0}), "outcome"),
         (dict(name=""), "name"),
+        (dict(cast_spread=-0.5), "cast_spread"),
     ],
 )
 def test_bad_world_parameters_raise(kwargs, match):
@@ -388,13 +390,14 @@ def test_world_replace_and_presets():
     assert faster.rush_base == 1.0 and faster.wr_routes == (("go", 0.5), ("slant", 0.5))
     with pytest.raises(ValueError, match="man_rate"):
         WORLDS["default"].replace(man_rate=-1)
-    assert len({w.outcome for w in WORLDS.values()}) == len(WORLDS)
+    knobs = [{**w.as_json(), "name": "", "description": ""} for w in WORLDS.values()]
+    assert all(a != b for i, a in enumerate(knobs) for b in knobs[i + 1 :])  # no two alike
 
 
 def test_cli_lists_worlds_and_uses_one(tmp_path, capsys):
     assert cli_main(["--list-worlds"]) == 0
     listed = capsys.readouterr().out
-    assert all(name in listed for name in PRESETS)
+    assert all(name in listed for name in WORLDS)
     args = ["--weeks", "1", "--teams", "2", "--dropbacks", "3", "--world", "power_man"]
     assert cli_main([*args, "--out", str(tmp_path / "pm")]) == 0
     assert json.loads((tmp_path / "pm" / "truth" / "world.json").read_text())["name"] == "power_man"
@@ -412,3 +415,24 @@ def test_weeks_simulated_in_two_processes_write_the_same_files(tmp_path):
     assert len(files) > 5
     for f in files:
         assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
+
+
+def test_cast_spread_scales_the_team_level_supporting_cast_only():
+    def build(spread):
+        return L.build_league(np.random.default_rng([7, 0]), 32, cast_spread=spread)
+
+    none, one, wide = build(0.0), build(1.0), build(3.0)
+    team_one = one.quality_Tx23 - none.quality_Tx23  # the team-level part of each quality
+    team_wide = wide.quality_Tx23 - none.quality_Tx23
+    np.testing.assert_allclose(team_wide, 3.0 * team_one, atol=1e-12)
+    rec = team_one[:, L.RECEIVERS]
+    assert np.ptp(rec, axis=1).max() < 1e-12 and rec.std() > 0.2  # one shift per team
+    assert np.abs(np.delete(team_one, L.RECEIVERS, axis=1)).max() == 0  # passers, defenders kept
+    assert np.all(none.pass_block_T == 0)
+    np.testing.assert_allclose(wide.pass_block_T, 3.0 * one.pass_block_T, atol=1e-12)
+    assert np.array_equal(wide.pass_rush_T, one.pass_rush_T)
+    assert WORLDS["supporting_cast"] == WORLDS["default"].replace(
+        name="supporting_cast",
+        description=WORLDS["supporting_cast"].description,
+        cast_spread=2.0,
+    )

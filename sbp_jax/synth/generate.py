@@ -95,7 +95,7 @@ def generate_league(
     (out / "truth").mkdir(parents=True, exist_ok=True)
     if fmt == "bdb2026":
         (out / "train").mkdir(exist_ok=True)
-    league = L.build_league(np.random.default_rng([seed, 0]), n_teams)
+    league = L.build_league(np.random.default_rng([seed, 0]), n_teams, world.cast_spread)
     parts: dict[str, list[dict]] = {}
     tracking_rows = 0
     jobs = [

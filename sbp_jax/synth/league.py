@@ -206,13 +206,14 @@ class League:
         return len(self.team_abbr)
 
 
-def build_league(rng: np.random.Generator, n_teams: int) -> League:
-    """Draws teams, rosters and latent qualities."""
+def build_league(rng: np.random.Generator, n_teams: int, cast_spread: float = 1.0) -> League:
+    """Draws teams, rosters and latent qualities; `cast_spread` scales the team-level spread of
+    receiver quality and pass protection (World.cast_spread)."""
     positions = OFFENSE_POSITIONS + DEFENSE_POSITIONS + ("QB",)
     n_players = n_teams * len(positions)
     nfl_id_Tx23 = (40000 + np.arange(n_players)).reshape(n_teams, len(positions))
 
-    team_receivers_T = rng.normal(0.0, 0.5, n_teams)
+    team_receivers_T = rng.normal(0.0, 0.5 * cast_spread, n_teams)
     team_coverage_T = rng.normal(0.0, 0.5, n_teams)
     quality_Tx23 = np.zeros((n_teams, len(positions)))
     quality_Tx23[:, RECEIVERS] = team_receivers_T[:, None] + rng.normal(0.0, 0.5, (n_teams, 5))
@@ -249,7 +250,7 @@ def build_league(rng: np.random.Generator, n_teams: int) -> League:
         jersey_Tx23=jersey_Tx23,
         roster_Tx23=nfl_id_Tx23,
         quality_Tx23=quality_Tx23,
-        pass_block_T=rng.normal(0.0, 0.6, n_teams),
+        pass_block_T=rng.normal(0.0, 0.6 * cast_spread, n_teams),
         pass_rush_T=rng.normal(0.0, 0.6, n_teams),
         players=players,
     )

@@ -53,6 +53,7 @@ _POSITIVE = (
     "ball_speed",
 )
 _NON_NEGATIVE = (
+    "cast_spread",
     "man_lag",
     "rush_base",
     "blitz_speedup",
@@ -73,6 +74,11 @@ class World:
     description: str = (
         "the original generator: 3x1 formation, man coverage, most-open-receiver reads"
     )
+    # The supporting cast: a scale on how much teams differ in receiver quality and pass
+    # protection (league.build_league; 1 = the original spreads). Both act through what the
+    # tracking shows (separation, time to pressure), so a passer's raw production follows his
+    # team as well as his skill while the play-level truth does not.
+    cast_spread: float = 1.0
     # Formations (receiver alignments; the personnel is always 1 RB, 1 TE, 3 WR).
     shotgun_rate: float = 0.7
     formations: Mix = (("trips", 1.0),)
@@ -304,7 +310,13 @@ POWER_MAN = World(
         return_mean=6.0,
     ),
 )
-WORLDS: dict[str, World] = {w.name: w for w in (DEFAULT, SPREAD_ZONE, POWER_MAN)}
+SUPPORTING_CAST = DEFAULT.replace(
+    name="supporting_cast",
+    description="the default football, but teams' receivers and pass protection differ "
+    "twice as much: production follows the supporting cast",
+    cast_spread=2.0,
+)
+WORLDS: dict[str, World] = {w.name: w for w in (DEFAULT, SPREAD_ZONE, POWER_MAN, SUPPORTING_CAST)}
 
 
 def resolve_world(world: object) -> World:
