@@ -136,8 +136,9 @@ def remove_stale_temporaries(directory: Path) -> list[Path]:
 
 
 def _own_bookkeeping(p: Path) -> bool:
-    """The marker, the lock, and their temporaries."""
-    return p.name.startswith(MARKER)
+    """The marker, the lock, and their temporaries (`atomic_path` names those ".<name>...": a
+    concurrent claim in flight must not read as a foreign file)."""
+    return p.name.startswith((MARKER, f".{MARKER}"))
 
 
 def marker_tool(directory: Path) -> str | None:

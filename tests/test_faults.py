@@ -533,6 +533,21 @@ def test_stale_temporaries_are_those_whose_writer_is_gone(tmp_path):
 _TEXT = {"capture_output": True, "text": True, "check": True}
 
 
+def test_a_claim_in_flight_is_not_a_foreign_file(tmp_path):
+    """Another process (here: the parent) is writing the directory's marker when this one claims
+    it: its temporary is bookkeeping, not someone else's file."""
+    work = tmp_path / "w"
+    work.mkdir()
+    in_flight = work / f".{outdir.MARKER}{outdir._TMP_TAG}{outdir._host()}.{os.getppid()}.x"
+    in_flight.write_text("{}")
+    assert claim_workdir(work) == work and outdir.marker_tool(work) == "train"
+    assert in_flight.exists()  # its writer runs: not removed as stale
+    (work / "notes.txt").write_text("a user's file")
+    (work / outdir.MARKER).unlink()
+    with pytest.raises(outdir.OutputDirError, match="notes.txt"):
+        claim_workdir(work)
+
+
 def test_an_earlier_versions_evaluation_output_is_adopted_and_nothing_else(evaluated, tmp_path):
     _, _, previous = evaluated
     earlier = tmp_path / "earlier"
