@@ -5,8 +5,16 @@ Trains with `sbp_jax.train.train` on CPU devices joined over gloo collectives.
 """
 
 import sys
+import time
 
 import jax
+
+T0 = time.perf_counter()
+
+
+def say(pid: str, what: str) -> None:
+    """A timestamped line, so a failed run shows which process lagged where."""
+    print(f"process {pid} at {time.perf_counter() - T0:6.1f} s: {what}", flush=True)
 
 
 def main() -> None:
@@ -17,7 +25,9 @@ def main() -> None:
 
     from sbp_jax.train.parallel import initialize_distributed
 
+    say(pid, "imported jax")
     initialize_distributed(f"127.0.0.1:{port}", int(nproc), int(pid))
+    say(pid, "joined the coordinator")
     assert jax.process_count() == int(nproc) and jax.device_count() == int(nproc) * int(ndev)
 
     from sbp_jax.config import load_config
@@ -25,8 +35,9 @@ def main() -> None:
     from sbp_jax.train.loop import train
 
     cfg = load_config("configs/tiny.toml", [o for o in overrides if o != "--set"])
+    say(pid, "training")
     summary = train(cfg, PlayStore.open(store_path), workdir, progress=False)
-    print(f"process {pid}: {summary['step']} steps", flush=True)
+    say(pid, f"{summary['step']} steps")
     jax.distributed.shutdown()
 
 

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from tiny_store import make_tiny_store
 
+from sbp_jax import outdir
 from sbp_jax.config import load_config
 from sbp_jax.data import make_batch, shard
 from sbp_jax.model.trained import load_trained
+from sbp_jax.train import checkpoint
 from sbp_jax.train.loop import train
 from sbp_jax.train.parallel import (
     initialize_distributed,
@@ -126,8 +128,9 @@ def test_two_processes_over_gloo_match_one_process(tmp_path):
     if any(rc != 0 and all(m in out for m in _RENDEZVOUS_TIMEOUT) for rc, out in results):
         workdir = tmp_path / "multi_retry"
         results = _run_two_workers(store.path, workdir, overrides)
-    for rc, out in results:
-        assert rc == 0, out[-3000:]
+    assert all(rc == 0 for rc, _ in results), "\n\n".join(
+        f"process {pid} exited {rc}:\n{out[-2500:]}" for pid, (rc, out) in enumerate(results)
+    )
     one = train(
         load_config(ROOT / "configs" / "tiny.toml", overrides),
         store,
@@ -138,3 +141,38 @@ def test_two_processes_over_gloo_match_one_process(tmp_path):
     assert multi.step == one["step"] > 0
     for a, b in zip(jax.tree.leaves(multi.params), jax.tree.leaves(one["params"]), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_only_process_0_claims_the_workdir_and_the_others_take_its_verdict(tmp_path, monkeypatch):
+    sent = []
+
+    def as_process(index: int, verdict_of_process_0: int | None = None) -> None:
+        """Pretend to be process `index` of 2; the broadcast returns process 0's verdict."""
+        monkeypatch.setattr(jax, "process_count", lambda: 2)
+        monkeypatch.setattr(jax, "process_index", lambda: index)
+
+        def broadcast(x):
+            sent.append(int(x))
+            return x if index == 0 else np.int32(verdict_of_process_0)
+
+        monkeypatch.setattr(checkpoint.multihost_utils, "broadcast_one_to_all", broadcast)
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not training's")
+    as_process(0)
+    with pytest.raises(outdir.OutputDirError, match="not written by"):
+        checkpoint.claim_workdir(foreign)
+    assert sent == [1]  # the refusal is broadcast before process 0 raises
+    as_process(1, verdict_of_process_0=1)
+    with pytest.raises(outdir.OutputDirError, match="process 0 refused"):
+        checkpoint.claim_workdir(foreign)
+
+    fresh = tmp_path / "fresh"
+    as_process(1, verdict_of_process_0=0)
+    assert checkpoint.claim_workdir(fresh) == fresh
+    assert not fresh.exists()  # process 1 leaves the directory to process 0
+    sent.clear()
+    as_process(0)
+    assert checkpoint.claim_workdir(fresh) == fresh and (fresh / outdir.MARKER).is_file()
+    assert sent == [0]

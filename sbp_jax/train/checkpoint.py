@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
 
 from sbp_jax import outdir
 from sbp_jax.model.checkpoint_reader import (
@@ -40,8 +42,26 @@ def earlier_workdir(path: Path, entries: list[Path]) -> bool:
 
 def claim_workdir(workdir: str | os.PathLike) -> Path:
     """Create the workdir or check that it is a training workdir (`outdir.claim`): refuses a
-    non-empty directory that training did not write, before any work."""
-    return outdir.claim(workdir, TOOL, adopt=earlier_workdir)
+    non-empty directory that training did not write, before any work.
+
+    In a multi-process run every process calls this: process 0 claims the directory and the
+    others take its verdict. Claiming it in every process at once raced on a shared file system
+    (one process would see the other's half-written marker as a foreign file and quit, leaving
+    the rest waiting in their first collective)."""
+    if jax.process_count() == 1:
+        return outdir.claim(workdir, TOOL, adopt=earlier_workdir)
+    error = None
+    if jax.process_index() == 0:
+        try:
+            outdir.claim(workdir, TOOL, adopt=earlier_workdir)
+        except outdir.OutputDirError as e:
+            error = e
+    refused = multihost_utils.broadcast_one_to_all(np.int32(error is not None))
+    if error is not None:
+        raise error
+    if int(refused):
+        raise outdir.OutputDirError(f"{workdir}: process 0 refused it as the workdir (its error)")
+    return Path(workdir)
 
 
 class Checkpoints:
