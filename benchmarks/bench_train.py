@@ -44,9 +44,10 @@ from sbp_jax.train.step import StepData, create_train_state
 def random_store(path: Path, n_plays: int, seed: int = 0, length: int | None = None) -> PlayStore:
     """Plays of 15-60 frames (or all of `length`) with random features; enough to time the step."""
     rng = np.random.default_rng(seed)
-    lengths = rng.integers(15, 61, n_plays).astype(np.int32)
-    if length is not None:
-        lengths[:] = length
+    if length is None:
+        lengths = rng.integers(15, 61, n_plays).astype(np.int32)
+    else:
+        lengths = np.full(n_plays, length, np.int32)
     with StoreWriter(path) as w:
         w.add(
             rng.normal(size=(int(lengths.sum()), N_SLOTS, N_FEATURES)).astype(np.float32),

@@ -39,7 +39,7 @@ from bench_train import random_store
 from flops import matmul_flops, xla_cost
 
 from sbp_jax.config import load_config
-from sbp_jax.data import IndexBatch, Normalizer, NormStats, device
+from sbp_jax.data import IndexBatch, InputSpec, Normalizer, NormStats, device
 from sbp_jax.data.layout import N_SLOTS
 from sbp_jax.data.store import N_FEATURES
 from sbp_jax.evaluate import scoring
@@ -60,11 +60,11 @@ def kernel_count(compiled) -> int:
     return sum(1 for line in body if " = " in line and not _NOT_KERNELS.search(line))
 
 
-def train_figures(cfg, store, frames: int, dtype: str) -> dict:
+def train_figures(cfg, store, norm: NormStats, frames: int, dtype: str) -> dict:
     """Cost of one device-resident optimizer step of `cfg.train.batch_size` plays of `frames`."""
     cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, compute_dtype=dtype))
     state = create_train_state(cfg, num_static=len(store.static_names))
-    data = StepData(Normalizer.of(NormStats.compute(store)), device.host_arrays(store))
+    data = StepData(Normalizer.of(norm), device.host_arrays(store))
     b = cfg.train.batch_size
     plays = IndexBatch(
         src=np.arange(b, dtype=np.int32)[None],
@@ -87,10 +87,9 @@ def train_figures(cfg, store, frames: int, dtype: str) -> dict:
     }
 
 
-def score_figures(cfg, store, frames: int, n: int) -> dict:
+def score_figures(cfg, store, norm: NormStats, frames: int, n: int) -> dict:
     """Cost per play of the raw season scorer (standardization and derived channels inside)."""
     state = create_train_state(cfg, num_static=len(store.static_names))
-    norm = NormStats.compute(store)
     fn = scoring.raw_season_scorer(state.model, norm, spec=state.inputs)
     compiled, bytes_per_play = scoring.compile_for(
         fn,
@@ -107,8 +106,7 @@ def score_figures(cfg, store, frames: int, n: int) -> dict:
         "xla_flops_per_play": cost.get("flops", 0.0) / n,
         "xla_bytes_per_play": cost.get("bytes accessed", 0.0) / n,
         "memory_per_play": bytes_per_play,
-        "input_bytes_per_play": 4 * (frames * N_SLOTS * N_FEATURES + N_SLOTS + 3)
-        + 4 * len(store.static_names),
+        "input_bytes_per_play": device.nbytes(store) / store.n_plays,  # the resident store
         "kernels_per_call": kernel_count(compiled),
     }
 
@@ -139,10 +137,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         n_store = max(cfg.train.batch_size, args.season)
         store = random_store(Path(tmp) / "s", n_store, length=t)
-        n_features = len(create_train_state(cfg, len(store.static_names)).inputs.names)
+        norm = NormStats.compute(store)
+        n_features = len(InputSpec.of(cfg.data).names)
         mm = matmul_flops(cfg.model, t, n_features, len(store.static_names))
-        train = {d: train_figures(cfg, store, t, d) for d in ("float32", "bfloat16")}
-        score = score_figures(cfg, store, t, args.season)
+        train = {d: train_figures(cfg, store, norm, t, d) for d in ("float32", "bfloat16")}
+        score = score_figures(cfg, store, norm, t, args.season)
 
     print(
         f"# on paper: {args.config}, T = {t} frames, {N_SLOTS} x {n_features} inputs, batch "
